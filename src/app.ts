@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type Router } from 'express';
+import type { Config } from './config.js';
+import { CdsError } from './errors.js';
+import { createFhirKitGateway, type FhirGateway } from './fhir/gateway.js';
+import { createAuthMiddleware } from './http/authenticate.js';
+import { createCdsRouter } from './http/cds-routes.js';
+import { createCorsMiddleware } from './http/cors.js';
+import { createErrorHandler } from './http/error-handler.js';
+import { createRationaleRouter } from './http/rationale-routes.js';
+import { createRequestLog } from './http/request-log.js';
+import type { Knowledge } from './knowledge/load-knowledge.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './ops/types.js';
+import { createFhirServerPolicy } from './security/fhir-server-policy.js';
+import type { Authenticator, FhirServerPolicy } from './security/types.js';
+import type { CardRecorder } from './store/types.js';
+
+/** Everything the app is built from; tests pass their own (nock-backed gateway, pinned clock and ids). */
+export interface AppDeps {
+  readonly config: Config;
+  readonly knowledge: Knowledge;
+  readonly logger: Logger;
+  readonly gateway?: FhirGateway;
+  /** Absent in development mode: calls are accepted unverified. */
+  readonly authenticator?: Authenticator;
+  readonly fhirServerPolicy?: FhirServerPolicy;
+  readonly recorder?: CardRecorder;
+  readonly metrics?: Metrics;
+  /** Routers mounted without authentication (health, metrics). */
+  readonly publicRouters?: readonly Router[];
+  /** Routers mounted behind caller authentication (feedback, analytics). */
+  readonly protectedRouters?: readonly Router[];
+  readonly clock?: () => Date;
+  readonly newId?: () => string;
+}
+
+/** Builds the Express app from its dependencies; it never listens (server.ts does). */
+export function createApp(deps: AppDeps): Express {
+  const { config, knowledge, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(createRequestLog(logger, deps.metrics));
+  app.use(createCorsMiddleware(config));
+  app.use(createRationaleRouter(knowledge));
+  for (const router of deps.publicRouters ?? []) app.use(router);
+
+  const authenticate = createAuthMiddleware(deps.authenticator, config);
+  app.use(['/cds-services', '/analytics'], authenticate);
+  app.use(
+    createCdsRouter({
+      knowledge,
+      gateway:
+        deps.gateway ??
+        createFhirKitGateway({
+          callTimeoutMs: config.fhir.callTimeoutMs,
+          maxPages: config.fhir.maxPages,
+          pageSize: config.fhir.pageSize,
+          maxConcurrentCalls: config.fhir.maxConcurrentCalls,
+        }),
+      fhirServerPolicy: deps.fhirServerPolicy ?? createFhirServerPolicy(undefined, config),
+      logger,
+      metrics: deps.metrics,
+      recorder: deps.recorder,
+      publicBaseUrl: config.publicBaseUrl,
+      bodyLimitBytes: config.bodyLimitBytes,
+      deadlineMs: config.fhir.deadlineMs,
+      patientHashSecret: config.patientHashSecret,
+      clock: deps.clock ?? (() => new Date()),
+      newId: deps.newId ?? randomUUID,
+    }),
+  );
+  for (const router of deps.protectedRouters ?? []) app.use(router);
+
+  app.use((_req, _res, next) => next(new CdsError('NOT_FOUND')));
+  app.use(createErrorHandler(logger));
+  return app;
+}

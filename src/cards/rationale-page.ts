@@ -1,0 +1,49 @@
+import type { Knowledge } from '../knowledge/load-knowledge.js';
+import { escapeHtml } from './text.js';
+
+const STYLE =
+  'body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}' +
+  'h1{font-size:1.5rem}h2{font-size:1.1rem;margin-top:1.6rem}.ind{display:inline-block;padding:.1rem .5rem;border-radius:.3rem;font-size:.85rem}' +
+  '.critical{background:#fdd}.warning{background:#ffe9c2}.info{background:#dde9ff}footer{margin-top:2rem;font-size:.85rem;color:#555}';
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
+}
+
+/** The human-readable rationale behind one card id, with the references. Undefined for an unknown id. */
+export function renderRationalePage(cardId: string, knowledge: Knowledge): string | undefined {
+  const card = knowledge.cards.get(cardId);
+  if (!card) return undefined;
+  const refs = card.rationale.references
+    .map((id) => knowledge.catalogue.references[id])
+    .filter((ref) => ref !== undefined)
+    .map((ref) => `<li><cite>${escapeHtml(ref.citation)}</cite> ${escapeHtml(ref.note)}</li>`)
+    .join('');
+  const body =
+    `<h1>${escapeHtml(card.title)}</h1>` +
+    `<p><span class="ind ${card.indicator}">${escapeHtml(card.indicator)}</span> card id <code>${escapeHtml(card.id)}</code>, decision table row ${card.row}</p>` +
+    card.rationale.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('') +
+    `<h2>What to do instead</h2><ul>${card.instead.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>` +
+    (card.showRedFlags
+      ? `<h2>Red flags to check</h2><ul>${knowledge.catalogue.redFlags.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`
+      : '') +
+    `<h2>References</h2><ol>${refs}</ol>` +
+    `<footer>Knowledge version ${escapeHtml(knowledge.version)}. <a href="./">All rationale pages</a></footer>`;
+  return page(card.title, body);
+}
+
+/** Index of the rationale pages. */
+export function renderRationaleIndex(knowledge: Knowledge): string {
+  const items = [...knowledge.cards.values()]
+    .sort((a, b) => a.row - b.row)
+    .map((card) => `<li><a href="${escapeHtml(card.id)}">${escapeHtml(card.title)}</a> <span class="ind ${card.indicator}">${card.indicator}</span></li>`)
+    .join('');
+  const sets = knowledge.valueSets
+    .map((vs) => `<li>${escapeHtml(vs.title)} (version ${escapeHtml(vs.version)}): ${vs.sources.map(escapeHtml).join('; ')}</li>`)
+    .join('');
+  return page(
+    'Spine Safety CDS: rationale',
+    `<h1>Spine Safety CDS: why the alerts fire</h1><ol>${items}</ol><h2>Value sets and their sources</h2><ul>${sets}</ul>` +
+      `<footer>Knowledge version ${escapeHtml(knowledge.version)}.</footer>`,
+  );
+}

@@ -1,0 +1,40 @@
+/** CDS Hooks 2.0 response types (https://cds-hooks.hl7.org/2.0/#cds-service-response). */
+export interface CdsCoding {
+  system: string;
+  code: string;
+  display?: string;
+}
+
+export type CdsAction =
+  | { type: 'create'; description: string; resource: Record<string, unknown> }
+  | { type: 'update'; description: string; resource: Record<string, unknown> }
+  | { type: 'delete'; description: string; resourceId: string };
+
+export interface CdsSuggestion {
+  label: string;
+  uuid: string;
+  isRecommended?: boolean;
+  actions: CdsAction[];
+}
+
+export interface CdsLink {
+  label: string;
+  url: string;
+  type: 'absolute' | 'smart';
+}
+
+export interface CdsCard {
+  uuid: string;
+  summary: string;
+  detail: string;
+  indicator: 'info' | 'warning' | 'critical';
+  source: { label: string; topic: CdsCoding };
+  suggestions?: CdsSuggestion[];
+  selectionBehavior?: 'at-most-one' | 'any';
+  overrideReasons?: CdsCoding[];
+  links: CdsLink[];
+}
+
+export interface CdsResponse {
+  cards: CdsCard[];
+}

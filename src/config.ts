@@ -1,0 +1,158 @@
+import { z } from 'zod';
+
+/** Positive integer read from an environment string. */
+const intFrom = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  CDS_PUBLIC_BASE_URL: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: intFrom(5 * 1024 * 1024, 1024),
+  FHIR_CALL_TIMEOUT_MS: intFrom(2500),
+  FHIR_DEADLINE_MS: intFrom(4000),
+  FHIR_MAX_PAGES: intFrom(10),
+  FHIR_PAGE_SIZE: intFrom(200),
+  FHIR_MAX_CONCURRENT_CALLS: intFrom(32),
+  FHIR_BREAKER_FAILURE_THRESHOLD: intFrom(5),
+  FHIR_BREAKER_RESET_MS: intFrom(30_000),
+  CDS_TRUST_FILE: optionalString,
+  CORS_ORIGINS: optionalString,
+  JWT_MAX_TOKEN_AGE_SECONDS: intFrom(300),
+  JWT_CLOCK_SKEW_SECONDS: intFrom(30, 0),
+  PATIENT_HASH_SECRET: optionalString,
+  DATA_DIR: z.string().trim().min(1).default('data'),
+  DATABASE_URL: optionalString,
+  WORKERS: intFrom(1),
+});
+
+/** The service configuration: parsed once from the environment, then frozen. */
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly host: string;
+  readonly port: number;
+  /** Public origin plus any path prefix, without a trailing slash (JWT `aud` and card links use it). */
+  readonly publicBaseUrl: string;
+  readonly logLevel: string;
+  readonly bodyLimitBytes: number;
+  readonly fhir: {
+    readonly callTimeoutMs: number;
+    readonly deadlineMs: number;
+    readonly maxPages: number;
+    readonly pageSize: number;
+    readonly maxConcurrentCalls: number;
+    readonly breakerFailureThreshold: number;
+    readonly breakerResetMs: number;
+  };
+  /** Path of the trusted-callers file; absent means development mode (no caller authentication). */
+  readonly trustFile: string | undefined;
+  /** Allowed browser origins; `['*']` means any origin. */
+  readonly corsOrigins: readonly string[];
+  readonly jwt: { readonly maxTokenAgeSeconds: number; readonly clockSkewSeconds: number };
+  /** Secret for keyed hashes of patient ids in logs and analytics. */
+  readonly patientHashSecret: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly workers: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Origins of the public CDS Hooks sandbox and of a locally run sandbox. */
+export const SANDBOX_ORIGINS: readonly string[] = ['https://sandbox.cds-hooks.org', 'http://localhost:8080'];
+
+const DEV_HASH_SECRET = 'development-only-patient-hash-secret';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+function parseBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`CDS_PUBLIC_BASE_URL is not an absolute URL: ${raw}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('CDS_PUBLIC_BASE_URL must use http or https');
+  }
+  if (url.search || url.hash) throw new ConfigError('CDS_PUBLIC_BASE_URL must not carry a query or fragment');
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/**
+ * Reads the configuration from an environment record (normally `process.env`).
+ * This is the only place the environment is read.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.CDS_TRUST_FILE) {
+    throw new ConfigError('NODE_ENV=production requires CDS_TRUST_FILE (trusted CDS clients); refusing to start unauthenticated');
+  }
+  if (!e.CDS_TRUST_FILE && !isLoopbackHost(e.HOST)) {
+    throw new ConfigError(
+      `Development mode (no CDS_TRUST_FILE) listens on loopback only; HOST=${e.HOST} needs CDS_TRUST_FILE`,
+    );
+  }
+  if (production && !e.PATIENT_HASH_SECRET) {
+    throw new ConfigError('NODE_ENV=production requires PATIENT_HASH_SECRET');
+  }
+  const publicHost = isLoopbackHost(e.HOST) ? 'localhost' : e.HOST;
+  const publicBaseUrl = parseBaseUrl(e.CDS_PUBLIC_BASE_URL ?? `http://${publicHost}:${e.PORT}`);
+  const corsOrigins = e.CORS_ORIGINS
+    ? e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0)
+    : e.CDS_TRUST_FILE
+      ? [...SANDBOX_ORIGINS]
+      : ['*'];
+  const config: Config = {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    publicBaseUrl,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    fhir: {
+      callTimeoutMs: e.FHIR_CALL_TIMEOUT_MS,
+      deadlineMs: e.FHIR_DEADLINE_MS,
+      maxPages: e.FHIR_MAX_PAGES,
+      pageSize: e.FHIR_PAGE_SIZE,
+      maxConcurrentCalls: e.FHIR_MAX_CONCURRENT_CALLS,
+      breakerFailureThreshold: e.FHIR_BREAKER_FAILURE_THRESHOLD,
+      breakerResetMs: e.FHIR_BREAKER_RESET_MS,
+    },
+    trustFile: e.CDS_TRUST_FILE,
+    corsOrigins,
+    jwt: { maxTokenAgeSeconds: e.JWT_MAX_TOKEN_AGE_SECONDS, clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS },
+    patientHashSecret: e.PATIENT_HASH_SECRET ?? DEV_HASH_SECRET,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    workers: e.WORKERS,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,55 @@
+/** Safe readers over JSON the client sent: nothing here trusts a shape it has not checked. */
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+export function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+export function objects(value: unknown): JsonObject[] {
+  return list(value).filter(isObject);
+}
+
+export interface Coding {
+  readonly system: string | undefined;
+  readonly code: string | undefined;
+  readonly display: string | undefined;
+}
+
+export interface Concept {
+  readonly codings: readonly Coding[];
+  readonly text: string | undefined;
+}
+
+/** A CodeableConcept; a bare string (DSTU2/STU3 status fields) reads as a code with no system. */
+export function readConcept(value: unknown): Concept | undefined {
+  if (typeof value === 'string') {
+    return value.trim() ? { codings: [{ system: undefined, code: value.trim(), display: undefined }], text: undefined } : undefined;
+  }
+  if (!isObject(value)) return undefined;
+  const codings = objects(value['coding']).map((c) => ({ system: str(c['system']), code: str(c['code']), display: str(c['display']) }));
+  return { codings, text: str(value['text']) };
+}
+
+/** The text a concept is matched on: its `text`, else its codings' displays. */
+export function conceptTexts(concept: Concept | undefined): string[] {
+  if (!concept) return [];
+  if (concept.text) return [concept.text];
+  return concept.codings.map((c) => c.display).filter((d): d is string => d !== undefined);
+}
+
+/** Lower-cased codes of a status concept, whatever its system, plus its text. */
+export function statusCodes(value: unknown): string[] {
+  const concept = readConcept(value);
+  if (!concept) return [];
+  const codes = concept.codings.map((c) => c.code?.toLowerCase()).filter((c): c is string => c !== undefined);
+  if (concept.text) codes.push(concept.text.trim().toLowerCase());
+  return codes;
+}

@@ -1,0 +1,127 @@
+import { buildCard, type CardEnvironment } from '../cards/build-card.js';
+import type { CdsCard } from '../cards/types.js';
+import type { CdsRequest } from '../cds/request.js';
+import { today } from '../fhir/dates.js';
+import type { FhirGateway } from '../fhir/gateway.js';
+import { isObject, objects, str, type JsonObject } from '../fhir/json.js';
+import { loadKey, type DataAccess } from '../fhir/patient-data.js';
+import { ownership } from '../fhir/references.js';
+import type { Knowledge } from '../knowledge/load-knowledge.js';
+import type { HookDefinitionFile } from '../knowledge/schemas.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../ops/types.js';
+import { decide, type Decision } from '../rules/decide.js';
+import { readOrder, type OrderEntry } from '../rules/order.js';
+import { derivePatientState } from '../rules/patient-state.js';
+import { readCondition, readProcedure, type ConditionEntry, type ProcedureEntry } from '../rules/record.js';
+
+export interface EvaluateDeps {
+  readonly knowledge: Knowledge;
+  readonly gateway: FhirGateway;
+  readonly publicBaseUrl: string;
+  readonly deadlineMs: number;
+  readonly clock: () => Date;
+  readonly newId: () => string;
+  readonly metrics: Metrics | undefined;
+}
+
+export interface Evaluation {
+  readonly cards: CdsCard[];
+  /** Per card: the policy row decided, for logs and analytics. */
+  readonly decisions: ReadonlyArray<{ readonly cardId: string; readonly indicator: CdsCard['indicator']; readonly uuid: string }>;
+}
+
+/** Resources of the patient in context; others are dropped and counted (no patient data logged). */
+function ownResources(resources: unknown[], patientId: string, allowNoSubject: boolean, counter: { other: number }): JsonObject[] {
+  const own: JsonObject[] = [];
+  for (const resource of resources) {
+    if (!isObject(resource)) continue;
+    const owner = ownership(resource, patientId);
+    if (owner === 'patient' || (owner === 'none' && allowNoSubject)) own.push(resource);
+    else counter.other += 1;
+  }
+  return own;
+}
+
+function draftOrderResources(request: CdsRequest): JsonObject[] {
+  return objects(request.context.draftOrders?.entry).map((entry) => entry['resource']).filter(isObject);
+}
+
+/** `ServiceRequest/abc` from a selection, also when sent as an absolute URL. */
+function selectionKey(selection: string): string {
+  const parts = selection.split('?')[0]?.split('/').filter((p) => p !== '') ?? [];
+  return parts.slice(-2).join('/');
+}
+
+function selectedOrders(request: CdsRequest, orders: JsonObject[]): JsonObject[] {
+  const wanted = new Set((request.context.selections ?? []).map(selectionKey));
+  return orders.filter((order) => wanted.has(`${str(order['resourceType']) ?? ''}/${str(order['id']) ?? ''}`));
+}
+
+/**
+ * Runs one hook: picks the orders the hook evaluates, reads the patient's record (prefetch or
+ * FHIR server, in parallel, within the deadline), applies the decision table and builds the cards.
+ */
+export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest, access: DataAccess, deps: EvaluateDeps, log: Logger): Promise<Evaluation> {
+  const patientId = request.context.patientId;
+  const contextRecord: Record<string, unknown> = request.context;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), deps.deadlineMs);
+  const dataDeps = { gateway: deps.gateway, logger: log, metrics: deps.metrics };
+  const load = (key: string): Promise<unknown[]> => {
+    const template = hook.prefetch[key];
+    const promise = template
+      ? loadKey({ key, template, prefetch: request.prefetch, context: contextRecord, access, signal: controller.signal }, dataDeps)
+      : Promise.resolve([]);
+    promise.catch(() => undefined);
+    return promise;
+  };
+  const other = { other: 0 };
+  try {
+    let orderResources: JsonObject[];
+    let conditionsPromise: Promise<unknown[]> | undefined;
+    let proceduresPromise: Promise<unknown[]> | undefined;
+    if (hook.evaluates === 'patient-orders') {
+      // All three reads start together, so the fallback costs one round trip; record reads are
+      // only awaited when an order conflicts.
+      const ordersPromise = load('serviceRequests');
+      conditionsPromise = load('conditions');
+      proceduresPromise = load('procedures');
+      orderResources = ownResources(await ordersPromise, patientId, false, other);
+    } else {
+      const drafts = ownResources(draftOrderResources(request), patientId, true, other);
+      orderResources = hook.evaluates === 'selected-orders' ? selectedOrders(request, drafts) : drafts;
+    }
+    const orders = orderResources.map((r) => readOrder(r, deps.knowledge)).filter((o): o is OrderEntry => o !== undefined);
+    if (orders.length === 0) return { cards: [], decisions: [] };
+
+    const [conditionResources, procedureResources] = await Promise.all([conditionsPromise ?? load('conditions'), proceduresPromise ?? load('procedures')]);
+    const todayIso = today(deps.clock());
+    const conditions = ownResources(conditionResources, patientId, false, other)
+      .filter((r) => r['resourceType'] === 'Condition')
+      .map((r) => readCondition(r, deps.knowledge, todayIso))
+      .filter((c): c is ConditionEntry => c !== undefined);
+    const procedures = ownResources(procedureResources, patientId, false, other)
+      .filter((r) => r['resourceType'] === 'Procedure')
+      .map((r) => readProcedure(r, deps.knowledge))
+      .filter((p): p is ProcedureEntry => p !== undefined);
+    const state = derivePatientState(conditions, procedures);
+
+    const env: CardEnvironment = { knowledge: deps.knowledge, publicBaseUrl: deps.publicBaseUrl, newId: deps.newId };
+    const cardContext = { patientId, encounterId: request.context.encounterId, userId: request.context.userId };
+    const cards: CdsCard[] = [];
+    const decisions: Array<{ cardId: string; indicator: CdsCard['indicator']; uuid: string }> = [];
+    for (const order of orders) {
+      const decision: Decision | undefined = decide(state, order);
+      if (!decision) continue;
+      const card = buildCard(decision, order, state, hook, cardContext, env);
+      cards.push(card);
+      decisions.push({ cardId: decision.cardId, indicator: card.indicator, uuid: card.uuid });
+    }
+    return { cards, decisions };
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+    if (other.other > 0) log.info({ ignoredResources: other.other }, 'resources of another patient ignored');
+  }
+}

@@ -1,0 +1,49 @@
+import type { ErrorRequestHandler } from 'express';
+import { CdsError, operationOutcome, type ErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { isObject } from '../fhir/json.js';
+
+/** body-parser marks its errors with a `type`; map those, never the message text. */
+const BODY_PARSER_ERRORS: Record<string, ErrorCode> = {
+  'entity.too.large': 'PAYLOAD_TOO_LARGE',
+  'entity.parse.failed': 'INVALID_REQUEST',
+  'encoding.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'charset.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'request.aborted': 'INVALID_REQUEST',
+  'request.size.invalid': 'INVALID_REQUEST',
+};
+
+function toCdsError(error: unknown): CdsError | undefined {
+  if (error instanceof CdsError) return error;
+  if (isObject(error) && typeof error['type'] === 'string') {
+    const code = BODY_PARSER_ERRORS[error['type']];
+    if (code === 'INVALID_REQUEST' && error['type'] === 'entity.parse.failed') {
+      return new CdsError(code, [{ message: 'Request body is not valid JSON' }]);
+    }
+    if (code) return new CdsError(code);
+  }
+  return undefined;
+}
+
+/** The only place that writes error responses: an OperationOutcome with the catalogue's status. */
+export function createErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const known = toCdsError(error);
+    if (known) {
+      res.locals['errorCode'] = known.code;
+      for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
+      res.status(known.status).type('application/json').json(known.toOperationOutcome());
+      return;
+    }
+    // Unknown failures are logged by kind and stack frames only: messages may quote request data.
+    const name = error instanceof Error ? error.name : typeof error;
+    const frames = error instanceof Error ? error.stack?.split('\n').slice(1, 8).join('\n') : undefined;
+    logger.error({ requestId: res.locals['requestId'], err: { name, frames } }, 'internal error');
+    res.locals['errorCode'] = 'INTERNAL';
+    res.status(500).type('application/json').json(operationOutcome('INTERNAL'));
+  };
+}

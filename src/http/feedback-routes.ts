@@ -1,0 +1,79 @@
+import { Router } from 'express';
+import type { z } from 'zod';
+import { FeedbackRequest } from '../cds/feedback-schema.js';
+import { CdsError, type Problem } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../ops/types.js';
+import type { AnalyticsStore } from '../store/analytics-store.js';
+
+export interface FeedbackRouterDeps {
+  readonly store: Pick<AnalyticsStore, 'recordFeedback'>;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  /** Ids of the services in discovery; feedback for any other id is 404 UNKNOWN_SERVICE. */
+  readonly knownServiceIds: ReadonlySet<string>;
+  /** Clock for `receivedAt`; injected by tests. */
+  readonly now?: () => Date;
+}
+
+/** Problems listed in a 400 answer; the rest are summarised in one line. */
+const MAX_PROBLEMS = 20;
+/** Seconds an EHR is asked to wait before resending feedback the store could not take. */
+const RETRY_AFTER_SECONDS = '30';
+
+/**
+ * `POST /cds-services/{id}/feedback`: stores what users did with our cards.
+ *
+ * Expects the body already parsed by the app's JSON parser and the caller already authenticated.
+ * Answers 200 with `{"stored": n, "duplicates": m}` (the spec defines no response body; EHRs
+ * ignore it): `stored` items are new, `duplicates` were stored before (same card, outcome and
+ * outcomeTimestamp), so an EHR may resend safely. Feedback for a card uuid we never issued is
+ * stored and marked unknown, not refused. Errors go to the app's error handler as `CdsError`:
+ * 404 UNKNOWN_SERVICE, 400 INVALID_REQUEST (paths and messages only, no values), and
+ * 503 STORE_UNAVAILABLE with `Retry-After` when the store fails, so the EHR retries.
+ *
+ * @see https://cds-hooks.hl7.org/2.0/#feedback
+ */
+export function createFeedbackRouter(deps: FeedbackRouterDeps): Router {
+  const now = deps.now ?? (() => new Date());
+  const router = Router();
+
+  router.post('/cds-services/:id/feedback', async (req, res) => {
+    const serviceId = req.params.id;
+    if (!deps.knownServiceIds.has(serviceId)) throw new CdsError('UNKNOWN_SERVICE');
+
+    const parsed = FeedbackRequest.safeParse(req.body);
+    if (!parsed.success) throw new CdsError('INVALID_REQUEST', problemsFrom(parsed.error.issues));
+    const items = parsed.data.feedback;
+
+    let result;
+    try {
+      result = await deps.store.recordFeedback(serviceId, items, now());
+    } catch (error) {
+      deps.logger.error({ err: error, serviceId, items: items.length }, 'feedback not stored: analytics store failed');
+      throw new CdsError('STORE_UNAVAILABLE', [], { 'Retry-After': RETRY_AFTER_SECONDS });
+    }
+
+    for (const item of items) deps.metrics?.countFeedback({ outcome: item.outcome });
+    deps.logger.info({ serviceId, stored: result.stored, duplicates: result.duplicates }, 'feedback recorded');
+    res.status(200).json({ stored: result.stored, duplicates: result.duplicates });
+  });
+
+  return router;
+}
+
+/** Client-facing problems from zod issues: where and what, never the value sent. */
+export function problemsFrom(issues: readonly z.core.$ZodIssue[]): Problem[] {
+  const problems: Problem[] = issues.slice(0, MAX_PROBLEMS).map((issue) => {
+    const path = formatPath(issue.path);
+    return path === '' ? { message: issue.message } : { path, message: issue.message };
+  });
+  if (issues.length > MAX_PROBLEMS) problems.push({ message: `${issues.length - MAX_PROBLEMS} more problems not listed` });
+  return problems;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}

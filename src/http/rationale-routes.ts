@@ -1,0 +1,33 @@
+import { Router } from 'express';
+import { renderRationaleIndex, renderRationalePage } from '../cards/rationale-page.js';
+import { CdsError } from '../errors.js';
+import type { Knowledge } from '../knowledge/load-knowledge.js';
+import { methodNotAllowed } from './cds-routes.js';
+
+/** Human-readable rationale pages, linked from every card; public and stable: `/rationale/{card id}`. */
+export function createRationaleRouter(knowledge: Knowledge): Router {
+  const router = Router();
+  const index = renderRationaleIndex(knowledge);
+  const pages = new Map([...knowledge.cards.keys()].map((id) => [id, renderRationalePage(id, knowledge) ?? '']));
+  router.get('/rationale', (_req, res) => res.redirect(301, 'rationale/'));
+  router
+    .route('/rationale/')
+    .get((_req, res) => {
+      res.locals['route'] = 'rationale';
+      res.type('html').send(index);
+    })
+    .all(methodNotAllowed('GET'));
+  router
+    .route('/rationale/:cardId')
+    .get((req, res, next) => {
+      res.locals['route'] = 'rationale';
+      const page = pages.get(req.params['cardId'] ?? '');
+      if (!page) {
+        next(new CdsError('NOT_FOUND', [{ message: 'No rationale page with this card id' }]));
+        return;
+      }
+      res.type('html').send(page);
+    })
+    .all(methodNotAllowed('GET'));
+  return router;
+}

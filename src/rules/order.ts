@@ -1,0 +1,94 @@
+import { CONFLICT_CLASSES, type ConflictClass, type Site } from '../knowledge/classes.js';
+import type { Knowledge } from '../knowledge/load-knowledge.js';
+import { readDay, type DayRange } from '../fhir/dates.js';
+import { conceptTexts, objects, readConcept, str, type JsonObject } from '../fhir/json.js';
+import { classifyConcept } from './classify.js';
+
+/** Resource types read as orders: R4 ServiceRequest and its STU3/DSTU2 predecessor. */
+const ORDER_TYPES = new Set(['ServiceRequest', 'ProcedureRequest']);
+const CLOSED_STATUSES = new Set(['revoked', 'completed', 'entered-in-error']);
+const ORDER_TEXT_CLASSES = ['MASSAGE', 'MANUAL', 'MANIPULATION'] as const;
+
+/** How the body site was decided, so the card can say when it assumed. */
+export type SiteBasis = 'code' | 'text' | 'absent' | 'unrecognised';
+
+/** A conflicting-therapy order as the rules see it. */
+export interface OrderEntry {
+  readonly resourceType: string;
+  readonly id: string | undefined;
+  readonly label: string;
+  readonly classes: ReadonlySet<ConflictClass>;
+  readonly matchedBy: 'code' | 'text';
+  readonly site: Site;
+  readonly siteBasis: SiteBasis;
+  readonly siteLabel: string | undefined;
+  readonly authoredOn: DayRange | undefined;
+  /** The order as the client sent it (for update and create actions built from it). */
+  readonly resource: JsonObject;
+}
+
+const SITE_RANK: Record<Site, number> = { remote: 0, unspecified: 1, cervical: 2 };
+
+/** Clinical policy §3: the site of an order, the most cervical of its bodySites. */
+export function readSite(resource: JsonObject, knowledge: Knowledge): { site: Site; basis: SiteBasis; label: string | undefined } {
+  const sites = objects(resource['bodySite']);
+  if (sites.length === 0) return { site: 'unspecified', basis: 'absent', label: undefined };
+  let best: { site: Site; basis: SiteBasis; label: string | undefined } | undefined;
+  for (const raw of sites) {
+    const concept = readConcept(raw);
+    const label = conceptTexts(concept)[0];
+    let found: { site: Site; basis: SiteBasis } | undefined;
+    for (const coding of concept?.codings ?? []) {
+      if (!coding.system || !coding.code) continue;
+      const info = knowledge.codes.lookup(coding.system, coding.code);
+      if (!info) continue;
+      const site: Site | undefined = info.classes.includes('SITE_CERVICAL')
+        ? 'cervical'
+        : info.classes.includes('SITE_UNSPECIFIED')
+          ? 'unspecified'
+          : info.classes.includes('SITE_REMOTE')
+            ? 'remote'
+            : undefined;
+      if (site && (!found || SITE_RANK[site] > SITE_RANK[found.site])) found = { site, basis: 'code' };
+    }
+    if (!found) {
+      for (const text of conceptTexts(concept)) {
+        const site = knowledge.text.bodySite(text);
+        if (site && (!found || SITE_RANK[site] > SITE_RANK[found.site])) found = { site, basis: 'text' };
+      }
+    }
+    const candidate = found ? { ...found, label } : { site: 'unspecified' as const, basis: 'unrecognised' as const, label };
+    if (!best || SITE_RANK[candidate.site] > SITE_RANK[best.site]) best = candidate;
+  }
+  return best ?? { site: 'unspecified', basis: 'absent', label: undefined };
+}
+
+/** Whether a resource is an open order (clinical policy §3). */
+export function isOpenOrder(resource: JsonObject): boolean {
+  const type = str(resource['resourceType']);
+  if (!type || !ORDER_TYPES.has(type)) return false;
+  const status = str(resource['status'])?.toLowerCase();
+  return status === undefined || !CLOSED_STATUSES.has(status);
+}
+
+/** Reads an order; undefined when it is closed, not an order, or not a massage / manual / manipulation order. */
+export function readOrder(resource: JsonObject, knowledge: Knowledge): OrderEntry | undefined {
+  if (!isOpenOrder(resource)) return undefined;
+  const cls = classifyConcept(readConcept(resource['code']), knowledge, ORDER_TEXT_CLASSES);
+  if (cls.matchedBy === 'none') return undefined;
+  const classes = new Set(CONFLICT_CLASSES.filter((c) => cls.classes.has(c)));
+  if (classes.size === 0) return undefined;
+  const site = readSite(resource, knowledge);
+  return {
+    resourceType: str(resource['resourceType']) ?? 'ServiceRequest',
+    id: str(resource['id']),
+    label: conceptTexts(readConcept(resource['code']))[0] ?? 'Manual therapy order',
+    classes,
+    matchedBy: cls.matchedBy,
+    site: site.site,
+    siteBasis: site.basis,
+    siteLabel: site.label,
+    authoredOn: readDay(resource['authoredOn']) ?? readDay(resource['orderedOn']),
+    resource,
+  };
+}

@@ -1,0 +1,117 @@
+import type { KnowledgeClass } from '../knowledge/classes.js';
+import type { Knowledge } from '../knowledge/load-knowledge.js';
+import { readDay, type DayRange } from '../fhir/dates.js';
+import { conceptTexts, isObject, readConcept, statusCodes, str, type Coding, type JsonObject } from '../fhir/json.js';
+import { classifyConcept } from './classify.js';
+
+export type ConditionStatus = 'active' | 'suspected' | 'historical' | 'ignored';
+
+const CONDITION_TEXT_CLASSES = ['CORD', 'STENOSIS', 'RADICULOPATHY', 'RED_FLAG', 'MALIGNANT'] as const;
+const PROCEDURE_TEXT_CLASSES = ['DECOMPRESSED'] as const;
+
+/** A Condition as the rules see it. */
+export interface ConditionEntry {
+  readonly kind: 'Condition';
+  readonly label: string;
+  readonly classes: ReadonlySet<KnowledgeClass>;
+  readonly matchedBy: 'code' | 'text';
+  readonly codings: readonly Coding[];
+  readonly status: ConditionStatus;
+  readonly regionUnknown: boolean;
+  /** onsetDateTime, else onsetPeriod.start, else recordedDate. */
+  readonly onset: DayRange | undefined;
+  readonly abatedOn: string | undefined;
+}
+
+/** A Procedure as the rules see it. */
+export interface ProcedureEntry {
+  readonly kind: 'Procedure';
+  readonly label: string;
+  readonly classes: ReadonlySet<KnowledgeClass>;
+  readonly matchedBy: 'code' | 'text';
+  readonly codings: readonly Coding[];
+  readonly completed: boolean;
+  /** performedDateTime, else performedPeriod.start. */
+  readonly performed: DayRange | undefined;
+}
+
+function labelOf(code: unknown, fallback: string): string {
+  return conceptTexts(readConcept(code))[0] ?? fallback;
+}
+
+const IGNORED_VERIFICATION = new Set(['entered-in-error', 'refuted']);
+const HISTORICAL_CLINICAL = new Set(['inactive', 'remission', 'resolved']);
+const SUSPECTED_VERIFICATION = new Set(['unconfirmed', 'provisional', 'differential']);
+
+/**
+ * The abatement of a Condition with no clinicalStatus, when it is not in the future (clinical
+ * policy §1). Returns the text to show, or undefined when there is no past abatement.
+ */
+function pastAbatement(resource: JsonObject, todayIso: string): string | undefined {
+  const dateTime = readDay(resource['abatementDateTime']);
+  if (dateTime) return dateTime.latest <= todayIso ? dateTime.written : undefined;
+  const period = resource['abatementPeriod'];
+  if (isObject(period)) {
+    const day = readDay(period['end']) ?? readDay(period['start']);
+    return day && day.latest <= todayIso ? day.written : undefined;
+  }
+  if (resource['abatementAge'] !== undefined || resource['abatementRange'] !== undefined) return 'in the past';
+  const text = str(resource['abatementString']);
+  if (text) return text;
+  return undefined;
+}
+
+/** Status of a Condition, decided in the order clinical policy §1 gives. */
+export function conditionStatus(resource: JsonObject, textSuspected: boolean, todayIso: string): { status: ConditionStatus; abatedOn: string | undefined } {
+  const verification = statusCodes(resource['verificationStatus']);
+  if (verification.some((code) => IGNORED_VERIFICATION.has(code))) return { status: 'ignored', abatedOn: undefined };
+  const clinical = statusCodes(resource['clinicalStatus']);
+  if (clinical.some((code) => HISTORICAL_CLINICAL.has(code))) return { status: 'historical', abatedOn: undefined };
+  if (clinical.length === 0) {
+    const abated = pastAbatement(resource, todayIso);
+    if (abated) return { status: 'historical', abatedOn: abated };
+  }
+  if (textSuspected || verification.some((code) => SUSPECTED_VERIFICATION.has(code))) return { status: 'suspected', abatedOn: undefined };
+  return { status: 'active', abatedOn: undefined };
+}
+
+/** Reads a Condition; undefined when it matches no class at all. */
+export function readCondition(resource: JsonObject, knowledge: Knowledge, todayIso: string): ConditionEntry | undefined {
+  const cls = classifyConcept(readConcept(resource['code']), knowledge, CONDITION_TEXT_CLASSES);
+  if (cls.matchedBy === 'none' || cls.classes.size === 0) return undefined;
+  const { status, abatedOn } = conditionStatus(resource, cls.textSuspected, todayIso);
+  const onsetPeriod = resource['onsetPeriod'];
+  const onset =
+    readDay(resource['onsetDateTime']) ??
+    (isObject(onsetPeriod) ? readDay(onsetPeriod['start']) : undefined) ??
+    readDay(resource['recordedDate']) ??
+    readDay(resource['assertedDate']) ??
+    readDay(resource['dateRecorded']);
+  return {
+    kind: 'Condition',
+    label: labelOf(resource['code'], 'Condition'),
+    classes: cls.classes,
+    matchedBy: cls.matchedBy,
+    codings: cls.codings,
+    status,
+    regionUnknown: cls.regionUnknown,
+    onset,
+    abatedOn,
+  };
+}
+
+/** Reads a Procedure; undefined unless it is a decompression. */
+export function readProcedure(resource: JsonObject, knowledge: Knowledge): ProcedureEntry | undefined {
+  const cls = classifyConcept(readConcept(resource['code']), knowledge, PROCEDURE_TEXT_CLASSES);
+  if (cls.matchedBy === 'none' || !cls.classes.has('DECOMPRESSED')) return undefined;
+  const period = resource['performedPeriod'];
+  return {
+    kind: 'Procedure',
+    label: labelOf(resource['code'], 'Procedure'),
+    classes: cls.classes,
+    matchedBy: cls.matchedBy,
+    codings: cls.codings,
+    completed: str(resource['status'])?.toLowerCase() === 'completed',
+    performed: readDay(resource['performedDateTime']) ?? (isObject(period) ? readDay(period['start']) : undefined),
+  };
+}

@@ -1,0 +1,63 @@
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { buildService } from './bootstrap.js';
+import { KnowledgeError } from './knowledge/load-knowledge.js';
+import { createLogger, type Logger } from './logger.js';
+import { TrustFileError } from './security/trust-file.js';
+
+/** Starts the service: configuration, knowledge and trust checked first, then listen; SIGTERM drains and stops. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
+    process.exit(78);
+  }
+  const logger: Logger = createLogger(config.logLevel);
+  let service: Awaited<ReturnType<typeof buildService>>;
+  try {
+    service = await buildService(config, logger);
+  } catch (error) {
+    if (error instanceof KnowledgeError || error instanceof TrustFileError) {
+      logger.fatal({ reason: error.message }, 'refusing to start');
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const server: Server = service.app.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ host: config.host, port, publicBaseUrl: config.publicBaseUrl, mode: config.trustFile ? 'authenticated' : 'development' }, 'listening');
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close(() => {
+      service
+        .close()
+        .catch((error: unknown) => logger.error({ err: { name: error instanceof Error ? error.name : 'unknown' } }, 'close failed'))
+        .finally(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: { name: reason instanceof Error ? reason.name : typeof reason } }, 'unhandled rejection');
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`failed to start: ${error instanceof Error ? error.name : 'unknown error'}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+/**
+ * Versioned schema of the analytics store, one entry per version, with the SQL for each dialect.
+ * A migration is applied once, in a transaction, and recorded in `schema_migrations`; released
+ * migrations are never edited, a change is a new version.
+ *
+ * Both dialects keep the same tables, columns and meaning so that `report.ts` runs the same
+ * queries on either. Days (`issued_day`, `outcome_day`) are UTC `YYYY-MM-DD` text in both, with
+ * byte-order collation in PostgreSQL, so range filters and grouping agree exactly.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sqlite: string;
+  readonly postgres: string;
+}
+
+/** The bookkeeping table, created before any migration runs. */
+export const MIGRATIONS_TABLE = {
+  sqlite: `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`,
+  postgres: `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`,
+} as const;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'issued-cards-and-feedback',
+    sqlite: `
+      CREATE TABLE issued_cards (
+        card_uuid TEXT PRIMARY KEY,
+        card_id TEXT NOT NULL,
+        knowledge_version TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        hook TEXT NOT NULL,
+        hook_instance TEXT NOT NULL,
+        indicator TEXT NOT NULL CHECK (indicator IN ('info', 'warning', 'critical')),
+        issued_at TEXT NOT NULL,
+        issued_day TEXT NOT NULL,
+        patient_hash TEXT NOT NULL
+      );
+      CREATE INDEX issued_cards_day_card ON issued_cards (issued_day, card_id);
+
+      CREATE TABLE card_feedback (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        card_uuid TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'overridden')),
+        outcome_timestamp TEXT NOT NULL,
+        outcome_day TEXT NOT NULL,
+        accepted_suggestion_ids TEXT NOT NULL,
+        suggestions_taken INTEGER NOT NULL,
+        reason_system TEXT,
+        reason_code TEXT,
+        reason_display TEXT,
+        has_comment INTEGER NOT NULL CHECK (has_comment IN (0, 1)),
+        known INTEGER NOT NULL CHECK (known IN (0, 1)),
+        received_at TEXT NOT NULL,
+        UNIQUE (card_uuid, outcome, outcome_timestamp)
+      );
+      CREATE INDEX card_feedback_day ON card_feedback (outcome_day);
+    `,
+    postgres: `
+      CREATE TABLE issued_cards (
+        card_uuid TEXT PRIMARY KEY,
+        card_id TEXT NOT NULL,
+        knowledge_version TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        hook TEXT NOT NULL,
+        hook_instance TEXT NOT NULL,
+        indicator TEXT NOT NULL CHECK (indicator IN ('info', 'warning', 'critical')),
+        issued_at TIMESTAMPTZ NOT NULL,
+        issued_day TEXT COLLATE "C" NOT NULL,
+        patient_hash TEXT NOT NULL
+      );
+      CREATE INDEX issued_cards_day_card ON issued_cards (issued_day, card_id);
+
+      CREATE TABLE card_feedback (
+        id BIGSERIAL PRIMARY KEY,
+        card_uuid TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'overridden')),
+        outcome_timestamp TIMESTAMPTZ NOT NULL,
+        outcome_day TEXT COLLATE "C" NOT NULL,
+        accepted_suggestion_ids TEXT NOT NULL,
+        suggestions_taken INTEGER NOT NULL,
+        reason_system TEXT,
+        reason_code TEXT,
+        reason_display TEXT,
+        has_comment BOOLEAN NOT NULL,
+        known BOOLEAN NOT NULL,
+        received_at TIMESTAMPTZ NOT NULL,
+        UNIQUE (card_uuid, outcome, outcome_timestamp)
+      );
+      CREATE INDEX card_feedback_day ON card_feedback (outcome_day);
+    `,
+  },
+];
+
+/** The newest schema version this build knows. */
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, migration) => Math.max(max, migration.version), 0);

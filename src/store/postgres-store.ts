@@ -1,0 +1,200 @@
+import pg from 'pg';
+import { z } from 'zod';
+import type { FeedbackItem } from '../cds/feedback-schema.js';
+import type { Logger } from '../logger.js';
+import { toFeedbackRow, toIssuedCardRows, type AnalyticsStore, type FeedbackWriteResult } from './analytics-store.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
+import { buildReport, REPORT_QUERIES, type AnalyticsReport, type ReportQueryName, type ReportRange } from './report.js';
+import type { IssuedCard } from './types.js';
+
+export interface PostgresStoreOptions {
+  /** `postgresql://user@host:port/database` (DATABASE_URL). */
+  readonly connectionString: string;
+  readonly logger: Logger;
+  /**
+   * Schema holding the tables, created when missing; the connection's default search path when
+   * absent. Lower-case letters, digits and `_` only.
+   */
+  readonly schema?: string;
+  /** Connections per instance. */
+  readonly poolSize?: number;
+  /** How long to wait for a connection before failing the call (the caller answers 503). */
+  readonly connectTimeoutMs?: number;
+  /** Server-side limit per statement. */
+  readonly statementTimeoutMs?: number;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const MIGRATION_LOCK_PREFIX = 'spine-safety-cds:analytics-migrations:';
+
+const AppliedVersion = z.object({ version: z.number().int() });
+const StoredCount = z.object({ stored: z.number().int() });
+
+/**
+ * Opens the PostgreSQL analytics store and brings its schema up to date. Migrations run in one
+ * transaction under `pg_advisory_xact_lock`, so instances starting together apply each version
+ * once and the others wait, then find it applied. Rejects if the database cannot be reached.
+ */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<AnalyticsStore> {
+  const { schema, logger } = options;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error('PostgreSQL schema name must match [a-z_][a-z0-9_]*');
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle connection dropped by the server is reported here; unhandled it would end the process.
+  pool.on('error', (error) => logger.warn({ err: error, store: 'postgres' }, 'idle PostgreSQL connection failed'));
+
+  try {
+    await migrate(pool, schema, logger);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+
+  let closed = false;
+
+  return {
+    async recordIssued(cards: readonly IssuedCard[]): Promise<void> {
+      if (cards.length === 0) return;
+      const rows = toIssuedCardRows(cards);
+      await pool.query(
+        `WITH input AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+             $7::text[], $8::timestamptz[], $9::text[], $10::text[])
+             AS t(card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
+               indicator, issued_at, issued_day, patient_hash)
+         ), inserted AS (
+           INSERT INTO issued_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
+             indicator, issued_at, issued_day, patient_hash)
+           SELECT * FROM input
+           ON CONFLICT (card_uuid) DO NOTHING
+         )
+         UPDATE card_feedback SET known = TRUE
+         WHERE known = FALSE AND card_uuid IN (SELECT card_uuid FROM input)`,
+        [
+          rows.map((row) => row.cardUuid),
+          rows.map((row) => row.cardId),
+          rows.map((row) => row.knowledgeVersion),
+          rows.map((row) => row.serviceId),
+          rows.map((row) => row.hook),
+          rows.map((row) => row.hookInstance),
+          rows.map((row) => row.indicator),
+          rows.map((row) => row.issuedAt),
+          rows.map((row) => row.issuedDay),
+          rows.map((row) => row.patientHash),
+        ],
+      );
+    },
+
+    async recordFeedback(serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult> {
+      if (items.length === 0) return { stored: 0, duplicates: 0 };
+      const rows = items.map((item) => toFeedbackRow(serviceId, item, receivedAt));
+      const result = await pool.query(
+        `WITH input AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+             $7::int[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::timestamptz[])
+             AS t(card_uuid, service_id, outcome, outcome_timestamp, outcome_day, accepted_suggestion_ids,
+               suggestions_taken, reason_system, reason_code, reason_display, has_comment, received_at)
+         ), inserted AS (
+           INSERT INTO card_feedback (card_uuid, service_id, outcome, outcome_timestamp, outcome_day,
+             accepted_suggestion_ids, suggestions_taken, reason_system, reason_code, reason_display,
+             has_comment, known, received_at)
+           SELECT card_uuid, service_id, outcome, outcome_timestamp, outcome_day,
+             accepted_suggestion_ids, suggestions_taken, reason_system, reason_code, reason_display,
+             has_comment, EXISTS (SELECT 1 FROM issued_cards i WHERE i.card_uuid = input.card_uuid), received_at
+           FROM input
+           ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING
+           RETURNING 1
+         )
+         SELECT count(*)::int AS stored FROM inserted`,
+        [
+          rows.map((row) => row.cardUuid),
+          rows.map((row) => row.serviceId),
+          rows.map((row) => row.outcome),
+          rows.map((row) => row.outcomeTimestamp),
+          rows.map((row) => row.outcomeDay),
+          rows.map((row) => row.acceptedSuggestionIds),
+          rows.map((row) => row.suggestionsTaken),
+          rows.map((row) => row.reasonSystem),
+          rows.map((row) => row.reasonCode),
+          rows.map((row) => row.reasonDisplay),
+          rows.map((row) => row.hasComment),
+          rows.map((row) => row.receivedAt),
+        ],
+      );
+      const { stored } = StoredCount.parse(result.rows[0]);
+      return { stored, duplicates: items.length - stored };
+    },
+
+    async report(range: ReportRange): Promise<AnalyticsReport> {
+      const client = await pool.connect();
+      try {
+        // One snapshot for the four queries.
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const all = async (name: ReportQueryName): Promise<unknown[]> =>
+          (await client.query(numberPlaceholders(REPORT_QUERIES[name]), [range.from, range.to])).rows;
+        const rows = {
+          issued: await all('issued'),
+          outcomes: await all('outcomes'),
+          reasons: await all('reasons'),
+          unknown: await all('unknown'),
+        };
+        await client.query('COMMIT');
+        client.release();
+        return buildReport(range, rows);
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
+    },
+
+    async ping(): Promise<void> {
+      await pool.query('SELECT 1');
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+/** Rewrites `?` placeholders as `$1`, `$2`, … (the report SQL holds no other question marks). */
+function numberPlaceholders(sql: string): string {
+  let index = 0;
+  return sql.replace(/\?/g, () => `$${(index += 1)}`);
+}
+
+async function migrate(pool: pg.Pool, schema: string | undefined, logger: Logger): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK_PREFIX + (schema ?? '')]);
+    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(MIGRATIONS_TABLE.postgres);
+    const applied = new Set(
+      (await client.query('SELECT version FROM schema_migrations')).rows.map((row) => AppliedVersion.parse(row).version),
+    );
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.postgres);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      logger.info({ store: 'postgres', version: migration.version, migration: migration.name }, 'applied analytics migration');
+    }
+    await client.query('COMMIT');
+    const newest = Math.max(0, ...applied);
+    if (newest > LATEST_SCHEMA_VERSION) {
+      logger.warn({ store: 'postgres', version: newest, known: LATEST_SCHEMA_VERSION }, 'analytics schema is newer than this build');
+    }
+    client.release();
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release(true);
+    throw error;
+  }
+}

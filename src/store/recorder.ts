@@ -1,0 +1,177 @@
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../ops/types.js';
+import { StorableIssuedCard, UnstorableCardError } from './analytics-store.js';
+import type { CardRecorder, IssuedCard } from './types.js';
+
+export interface CardRecorderOptions {
+  /**
+   * Most cards held in memory while the store is failing. Cards that would exceed it are not
+   * queued: they are counted with `countUnrecordedCards` and logged. Default 10 000 (a few MB).
+   */
+  readonly maxQueuedCards?: number;
+  /** Cards written per store call. Default 500. */
+  readonly batchSize?: number;
+  /** Wait before the first retry; doubled after each further failure. Default 1 s. */
+  readonly retryDelayMs?: number;
+  /** Longest wait between retries. Default 30 s. */
+  readonly maxRetryDelayMs?: number;
+  /** How long `close()` keeps trying to write what is queued. Default 5 s. */
+  readonly closeTimeoutMs?: number;
+}
+
+/** A `CardRecorder` that never throws and never holds up the card response. */
+export interface QueuedCardRecorder extends CardRecorder {
+  /** Returns at once; the cards are written in the background. */
+  recordIssued(cards: readonly IssuedCard[]): Promise<void>;
+  /** Cards waiting to be written. */
+  pending(): number;
+  /** Writes what is queued now; resolves when the queue is empty or a write failed (a retry is then scheduled). */
+  flush(): Promise<void>;
+  /** Stops retrying after a last attempt; cards still queued are counted as unrecorded and logged. */
+  close(): Promise<void>;
+}
+
+const MAX_LOGGED_CARD_IDS = 20;
+
+/**
+ * Wraps the store so that recording issued cards is fire-and-forget: writes happen after the
+ * response, failed writes stay in a bounded in-memory queue and are retried with backoff, so a
+ * brief store outage loses nothing. Cards are lost only past the bound, at shutdown while the
+ * store is still down, or when a card is malformed; each loss is logged (count and card ids, never
+ * patient data) and counted with `metrics.countUnrecordedCards`.
+ */
+export function createCardRecorder(
+  store: CardRecorder,
+  logger: Logger,
+  metrics?: Metrics,
+  options: CardRecorderOptions = {},
+): QueuedCardRecorder {
+  const maxQueued = options.maxQueuedCards ?? 10_000;
+  const batchSize = options.batchSize ?? 500;
+  const retryDelayMs = options.retryDelayMs ?? 1000;
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+
+  const queue: IssuedCard[] = [];
+  let draining: Promise<void> | undefined;
+  let cancelScheduled: (() => void) | undefined;
+  let failures = 0;
+  let closed = false;
+
+  function lose(cards: readonly IssuedCard[], reason: string): void {
+    if (cards.length === 0) return;
+    try {
+      metrics?.countUnrecordedCards(cards.length);
+      logger.error({ unrecorded: cards.length, cardIds: cardIdsOf(cards), reason }, 'issued cards not recorded for analytics');
+    } catch {
+      // Reporting a loss must not turn into a failure of the caller.
+    }
+  }
+
+  /** Runs a drain later: on the next turn of the event loop (after the response) or after a retry delay. */
+  function schedule(delayMs: number): void {
+    if (cancelScheduled !== undefined || closed) return;
+    const run = (): void => {
+      cancelScheduled = undefined;
+      void drain();
+    };
+    if (delayMs === 0) {
+      const immediate = setImmediate(run).unref();
+      cancelScheduled = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(run, delayMs).unref();
+      cancelScheduled = () => clearTimeout(timer);
+    }
+  }
+
+  function unschedule(): void {
+    cancelScheduled?.();
+    cancelScheduled = undefined;
+  }
+
+  function drain(): Promise<void> {
+    draining ??= writeQueued().finally(() => {
+      draining = undefined;
+      if (queue.length > 0 && failures === 0) schedule(0);
+    });
+    return draining;
+  }
+
+  async function writeQueued(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, batchSize);
+      try {
+        await store.recordIssued(batch);
+      } catch (error) {
+        if (error instanceof UnstorableCardError) {
+          queue.splice(0, batch.length);
+          lose(batch, 'unstorable');
+          continue;
+        }
+        failures += 1;
+        const delay = Math.min(retryDelayMs * 2 ** (failures - 1), maxRetryDelayMs);
+        logger.warn(
+          { err: error, queued: queue.length, cardIds: cardIdsOf(batch), failures, retryInMs: delay },
+          'analytics store write failed; issued cards kept for retry',
+        );
+        schedule(delay);
+        return;
+      }
+      queue.splice(0, batch.length);
+      if (failures > 0) {
+        logger.info({ failures }, 'analytics store writes recovered');
+        failures = 0;
+      }
+    }
+  }
+
+  return {
+    recordIssued(cards: readonly IssuedCard[]): Promise<void> {
+      try {
+        const storable: IssuedCard[] = [];
+        const malformed: IssuedCard[] = [];
+        for (const card of cards) (StorableIssuedCard.safeParse(card).success ? storable : malformed).push(card);
+        lose(malformed, 'malformed');
+        if (closed) {
+          lose(storable, 'recorder closed');
+          return Promise.resolve();
+        }
+        const room = Math.max(0, maxQueued - queue.length);
+        queue.push(...storable.slice(0, room));
+        lose(storable.slice(room), 'retry queue full');
+        if (failures === 0) schedule(0);
+      } catch (error) {
+        try {
+          logger.error({ err: error }, 'recording issued cards failed');
+        } catch {
+          // Nothing more can be done without throwing at the card response.
+        }
+      }
+      return Promise.resolve();
+    },
+
+    pending: () => queue.length,
+
+    async flush(): Promise<void> {
+      unschedule();
+      await drain();
+    },
+
+    async close(): Promise<void> {
+      unschedule();
+      closed = true;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, closeTimeoutMs);
+        timer.unref();
+      });
+      await Promise.race([queue.length > 0 ? drain() : Promise.resolve(), timeout]);
+      clearTimeout(timer);
+      lose(queue.splice(0), 'shutdown while the store was failing');
+    },
+  };
+}
+
+function cardIdsOf(cards: readonly IssuedCard[]): string[] {
+  return [...new Set(cards.map((card) => card.cardId))].sort().slice(0, MAX_LOGGED_CARD_IDS);
+}

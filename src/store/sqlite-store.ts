@@ -1,0 +1,142 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import type { FeedbackItem } from '../cds/feedback-schema.js';
+import type { Logger } from '../logger.js';
+import { toFeedbackRow, toIssuedCardRows, type AnalyticsStore, type FeedbackWriteResult } from './analytics-store.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
+import { buildReport, REPORT_QUERIES, type AnalyticsReport, type ReportQueryName, type ReportRange } from './report.js';
+import type { IssuedCard } from './types.js';
+
+export interface SqliteStoreOptions {
+  /** Folder of the database file `analytics.sqlite`; created when missing. */
+  readonly dataDir: string;
+  readonly logger: Logger;
+  /** How long a write waits for another connection's write lock before failing. */
+  readonly busyTimeoutMs?: number;
+}
+
+export const SQLITE_FILE_NAME = 'analytics.sqlite';
+
+const AppliedVersion = z.object({ version: z.number().int() });
+
+/**
+ * Opens (creating and migrating if needed) the SQLite analytics store at
+ * `<dataDir>/analytics.sqlite`: WAL journal so readers never block the writer, `synchronous = FULL`
+ * so a resolved write survives power loss, and a busy timeout so several processes on one host
+ * (workers, the report script) take turns for the write lock instead of failing.
+ *
+ * better-sqlite3 is synchronous: each call holds the event loop for one short transaction.
+ */
+export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
+  mkdirSync(options.dataDir, { recursive: true });
+  const file = join(options.dataDir, SQLITE_FILE_NAME);
+  const db = new Database(file);
+  try {
+    db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new Error(`SQLite refused WAL journal mode (got ${String(mode)})`);
+    db.pragma('synchronous = FULL');
+    migrate(db, options.logger);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  const insertIssued = db.prepare(`
+    INSERT INTO issued_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
+      indicator, issued_at, issued_day, patient_hash)
+    VALUES (@cardUuid, @cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance,
+      @indicator, @issuedAt, @issuedDay, @patientHash)
+    ON CONFLICT (card_uuid) DO NOTHING`);
+  const markKnown = db.prepare('UPDATE card_feedback SET known = 1 WHERE known = 0 AND card_uuid = ?');
+  const insertFeedback = db.prepare(`
+    INSERT INTO card_feedback (card_uuid, service_id, outcome, outcome_timestamp, outcome_day,
+      accepted_suggestion_ids, suggestions_taken, reason_system, reason_code, reason_display,
+      has_comment, known, received_at)
+    VALUES (@cardUuid, @serviceId, @outcome, @outcomeTimestamp, @outcomeDay,
+      @acceptedSuggestionIds, @suggestionsTaken, @reasonSystem, @reasonCode, @reasonDisplay,
+      @hasComment, EXISTS (SELECT 1 FROM issued_cards WHERE card_uuid = @cardUuid), @receivedAt)
+    ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`);
+  const reportStatements = new Map<string, Database.Statement>();
+
+  const writeIssued = db.transaction((cards: readonly IssuedCard[]) => {
+    for (const row of toIssuedCardRows(cards)) {
+      insertIssued.run(row);
+      markKnown.run(row.cardUuid);
+    }
+  });
+  const writeFeedback = db.transaction((serviceId: string, items: readonly FeedbackItem[], receivedAt: Date) => {
+    let stored = 0;
+    for (const item of items) {
+      const row = toFeedbackRow(serviceId, item, receivedAt);
+      stored += insertFeedback.run({ ...row, hasComment: row.hasComment ? 1 : 0 }).changes;
+    }
+    return stored;
+  });
+
+  return {
+    async recordIssued(cards: readonly IssuedCard[]): Promise<void> {
+      if (cards.length === 0) return;
+      writeIssued.immediate(cards);
+    },
+
+    async recordFeedback(serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult> {
+      if (items.length === 0) return { stored: 0, duplicates: 0 };
+      const stored = writeFeedback.immediate(serviceId, items, receivedAt);
+      return { stored, duplicates: items.length - stored };
+    },
+
+    async report(range: ReportRange): Promise<AnalyticsReport> {
+      // One read transaction, so the four queries see the same snapshot.
+      const rows = db.transaction(() => {
+        const all = (name: ReportQueryName): unknown[] => statementFor(REPORT_QUERIES[name]).all(range.from, range.to);
+        return { issued: all('issued'), outcomes: all('outcomes'), reasons: all('reasons'), unknown: all('unknown') };
+      }).deferred();
+      return buildReport(range, rows);
+    },
+
+    async ping(): Promise<void> {
+      db.prepare('SELECT 1').get();
+    },
+
+    async close(): Promise<void> {
+      if (db.open) db.close();
+    },
+  };
+
+  function statementFor(sql: string): Database.Statement {
+    let statement = reportStatements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      reportStatements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/** Applies missing migrations under SQLite's write lock, so processes starting together take turns. */
+function migrate(db: Database.Database, logger: Logger): void {
+  const apply = db.transaction(() => {
+    db.exec(MIGRATIONS_TABLE.sqlite);
+    const applied = new Set(
+      db.prepare('SELECT version FROM schema_migrations').all().map((row) => AppliedVersion.parse(row).version),
+    );
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      db.exec(migration.sqlite);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
+      );
+      logger.info({ store: 'sqlite', version: migration.version, migration: migration.name }, 'applied analytics migration');
+    }
+    const newest = Math.max(0, ...applied);
+    if (newest > LATEST_SCHEMA_VERSION) {
+      logger.warn({ store: 'sqlite', version: newest, known: LATEST_SCHEMA_VERSION }, 'analytics schema is newer than this build');
+    }
+  });
+  apply.immediate();
+}

@@ -1,0 +1,73 @@
+import type { KnowledgeClass } from '../knowledge/classes.js';
+
+export const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
+const HCPCS_HTTP = 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets';
+const HCPCS_HTTPS = 'https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets';
+export const REGION_UNKNOWN_EXTENSION = 'urn:spine-safety-cds:extension:region-unknown';
+
+/** What the knowledge says about one code. */
+export interface CodeInfo {
+  readonly classes: readonly KnowledgeClass[];
+  /** Stenosis recorded without a region (treated as cervical, and said so on the card). */
+  readonly regionUnknown: boolean;
+}
+
+/** System URIs compare exactly, except the two spellings of HCPCS (clinical policy §1). */
+export function normaliseSystem(system: string): string {
+  const trimmed = system.trim();
+  return trimmed === HCPCS_HTTPS ? HCPCS_HTTP : trimmed;
+}
+
+/** Codes compare case-insensitively; ICD-10-CM with or without its dot (`M48.02` = `M4802`). */
+export function normaliseCode(system: string, code: string): string {
+  const upper = code.trim().toUpperCase();
+  return system === ICD10CM ? upper.replace(/\./g, '') : upper;
+}
+
+interface FilterEntry {
+  readonly pattern: RegExp;
+  readonly cls: KnowledgeClass;
+}
+
+/**
+ * Value sets indexed once at start-up: O(1) lookup for enumerated codes, then the few regex
+ * families (e.g. ICD-10-CM `N31.x`, `C00-C96`) tested against the normalised code.
+ */
+export class CodeIndex {
+  private readonly exact = new Map<string, { classes: KnowledgeClass[]; regionUnknown: boolean }>();
+  private readonly filters = new Map<string, FilterEntry[]>();
+
+  addConcept(system: string, code: string, cls: KnowledgeClass, regionUnknown: boolean): void {
+    const sys = normaliseSystem(system);
+    const key = `${sys}|${normaliseCode(sys, code)}`;
+    const entry = this.exact.get(key) ?? { classes: [], regionUnknown: false };
+    if (!entry.classes.includes(cls)) entry.classes.push(cls);
+    entry.regionUnknown = entry.regionUnknown || regionUnknown;
+    this.exact.set(key, entry);
+  }
+
+  addFilter(system: string, pattern: string, cls: KnowledgeClass): void {
+    const sys = normaliseSystem(system);
+    const list = this.filters.get(sys) ?? [];
+    list.push({ pattern: new RegExp(pattern), cls });
+    this.filters.set(sys, list);
+  }
+
+  /** The classes of a coding, or undefined when the coding is not recognised at all. */
+  lookup(system: string, code: string): CodeInfo | undefined {
+    const sys = normaliseSystem(system);
+    const normalised = normaliseCode(sys, code);
+    const exact = this.exact.get(`${sys}|${normalised}`);
+    const filters = this.filters.get(sys);
+    if (!filters) return exact;
+    let classes: KnowledgeClass[] | undefined = exact ? [...exact.classes] : undefined;
+    for (const filter of filters) {
+      if (filter.pattern.test(normalised)) {
+        classes ??= [];
+        if (!classes.includes(filter.cls)) classes.push(filter.cls);
+      }
+    }
+    if (!classes) return undefined;
+    return { classes, regionUnknown: exact?.regionUnknown ?? false };
+  }
+}

@@ -1,0 +1,130 @@
+import type { TextClass } from '../knowledge/classes.js';
+import type { TextRulesFile } from '../knowledge/schemas.js';
+
+type Tokens = readonly string[];
+
+interface CompiledPhrase {
+  readonly tokens: Tokens;
+  readonly requires: readonly Tokens[] | undefined;
+}
+
+/** Result of reading one free-text entry. */
+export interface TextMatch {
+  readonly classes: ReadonlySet<TextClass>;
+  /** A matched phrase stood after "rule out", "possible", "?"... or its negation was itself negated. */
+  readonly suspected: boolean;
+}
+
+export interface CompiledTextRules {
+  readonly match: (text: string) => TextMatch;
+  readonly bodySite: (text: string) => 'cervical' | 'unspecified' | 'remote' | undefined;
+}
+
+/** Lower-cased word tokens; "?" is kept as a token of its own (clinical policy §1). */
+export function tokenize(text: string): string[] {
+  return text.toLowerCase().match(/[a-z0-9]+|\?/g) ?? [];
+}
+
+/** Clauses run between periods, semicolons and commas (a decimal point such as "M48.02" is not a break). */
+export function splitClauses(text: string): string[] {
+  return text.split(/[;,]|\.(?!\d)|(?<!\d)\./);
+}
+
+function wordMatches(token: string | undefined, word: string): boolean {
+  return token !== undefined && (token === word || (word !== '?' && token === `${word}s`));
+}
+
+/** Index of each position where `phrase` starts in `tokens`. */
+function findAll(tokens: Tokens, phrase: Tokens, from = 0, to = tokens.length): number[] {
+  const hits: number[] = [];
+  for (let i = from; i + phrase.length <= to; i += 1) {
+    let ok = true;
+    for (let j = 0; j < phrase.length; j += 1) {
+      if (!wordMatches(tokens[i + j], phrase[j] ?? '')) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) hits.push(i);
+  }
+  return hits;
+}
+
+function anyIn(tokens: Tokens, cues: readonly Tokens[], from: number, to: number): boolean {
+  return cues.some((cue) => findAll(tokens, cue, from, to).length > 0);
+}
+
+const DOUBLE_NEGATION: readonly Tokens[] = [['not'], ['cannot'], ['can', 't'], ['cant']];
+
+/** Compiles the text rules once at start-up. */
+export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
+  const cues = {
+    negationBefore: rules.cues.negationBefore.map(tokenize),
+    negationAfter: rules.cues.negationAfter.map(tokenize),
+    suspicionBefore: rules.cues.suspicionBefore.map(tokenize),
+    suspicionRightAfter: rules.cues.suspicionRightAfter.map(tokenize),
+  };
+  const qualifiers = new Map<string, Tokens[]>(
+    Object.entries(rules.qualifiers).map(([name, words]) => [name, words.map(tokenize)]),
+  );
+  const classes: Array<[TextClass, CompiledPhrase[]]> = [];
+  for (const [cls, phrases] of Object.entries(rules.classes) as Array<[TextClass, TextRulesFile['classes'][TextClass]]>) {
+    if (!phrases) continue;
+    classes.push([
+      cls,
+      phrases.map((p) => ({ tokens: tokenize(p.phrase), requires: p.requires ? qualifiers.get(p.requires) : undefined })),
+    ]);
+  }
+  const siteCervical = rules.bodySite.cervical.map(tokenize);
+  const siteRemote = rules.bodySite.remote.map(tokenize);
+  const siteUnspecified = new Set(rules.bodySite.unspecifiedExactly.map((word) => tokenize(word).join(' ')));
+
+  /** Reads one occurrence: undefined when negated, else whether it is suspected. */
+  function readOccurrence(tokens: Tokens, start: number, length: number): { suspected: boolean } | undefined {
+    const end = start + length;
+    if (anyIn(tokens, cues.negationBefore, 0, start)) return undefined;
+    for (const cue of cues.negationAfter) {
+      for (const at of findAll(tokens, cue, end)) {
+        const negatedAgain = DOUBLE_NEGATION.some((neg) => findAll(tokens, neg, Math.max(end, at - neg.length), at).length > 0);
+        if (!negatedAgain) return undefined;
+        return { suspected: true };
+      }
+    }
+    const suspected =
+      anyIn(tokens, cues.suspicionBefore, 0, start) ||
+      cues.suspicionRightAfter.some((cue) => findAll(tokens, cue, end, end + cue.length).length > 0);
+    return { suspected };
+  }
+
+  function match(text: string): TextMatch {
+    const found = new Set<TextClass>();
+    let allSuspected = true;
+    for (const clause of splitClauses(text)) {
+      const tokens = tokenize(clause);
+      if (tokens.length === 0) continue;
+      for (const [cls, phrases] of classes) {
+        for (const phrase of phrases) {
+          if (phrase.requires && !anyIn(tokens, phrase.requires, 0, tokens.length)) continue;
+          for (const start of findAll(tokens, phrase.tokens)) {
+            const occurrence = readOccurrence(tokens, start, phrase.tokens.length);
+            if (!occurrence) continue;
+            found.add(cls);
+            if (!occurrence.suspected) allSuspected = false;
+          }
+        }
+      }
+    }
+    return { classes: found, suspected: found.size > 0 && allSuspected };
+  }
+
+  function bodySite(text: string): 'cervical' | 'unspecified' | 'remote' | undefined {
+    const tokens = tokenize(text);
+    if (tokens.length === 0) return undefined;
+    if (anyIn(tokens, siteCervical, 0, tokens.length)) return 'cervical';
+    if (siteUnspecified.has(tokens.join(' '))) return 'unspecified';
+    if (anyIn(tokens, siteRemote, 0, tokens.length)) return 'remote';
+    return undefined;
+  }
+
+  return { match, bodySite };
+}

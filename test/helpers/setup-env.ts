@@ -1,0 +1,2 @@
+// Tests run in UTC so calendar-day logic does not depend on the machine's zone.
+process.env['TZ'] = 'UTC';
