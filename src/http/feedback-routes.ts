@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { json, Router, type RequestHandler } from 'express';
 import type { z } from 'zod';
 import { FeedbackRequest } from '../cds/feedback-schema.js';
 import { CdsError, type Problem } from '../errors.js';
@@ -12,6 +12,8 @@ export interface FeedbackRouterDeps {
   readonly metrics?: Metrics;
   /** Ids of the services in discovery; feedback for any other id is 404 UNKNOWN_SERVICE. */
   readonly knownServiceIds: ReadonlySet<string>;
+  /** Largest JSON body accepted (413 PAYLOAD_TOO_LARGE beyond); normally `config.bodyLimitBytes`. */
+  readonly bodyLimitBytes: number;
   /** Clock for `receivedAt`; injected by tests. */
   readonly now?: () => Date;
 }
@@ -20,12 +22,13 @@ export interface FeedbackRouterDeps {
 const MAX_PROBLEMS = 20;
 /** Seconds an EHR is asked to wait before resending feedback the store could not take. */
 const RETRY_AFTER_SECONDS = '30';
+const JSON_TYPES = ['application/json', 'application/*+json'];
 
 /**
  * `POST /cds-services/{id}/feedback`: stores what users did with our cards.
  *
- * Expects the body already parsed by the app's JSON parser and the caller already authenticated.
- * Answers 200 with `{"stored": n, "duplicates": m}` (the spec defines no response body; EHRs
+ * Parses its own JSON body (415 unless declared JSON; body-parser errors go to the error handler);
+ * the caller is authenticated before this router. Other methods on the path get 405. Answers 200 with `{"stored": n, "duplicates": m}` (the spec defines no response body; EHRs
  * ignore it): `stored` items are new, `duplicates` were stored before (same card, outcome and
  * outcomeTimestamp), so an EHR may resend safely. Feedback for a card uuid we never issued is
  * stored and marked unknown, not refused. Errors go to the app's error handler as `CdsError`:
@@ -38,10 +41,18 @@ export function createFeedbackRouter(deps: FeedbackRouterDeps): Router {
   const now = deps.now ?? (() => new Date());
   const router = Router();
 
-  router.post('/cds-services/:id/feedback', async (req, res) => {
-    const serviceId = req.params.id;
-    if (!deps.knownServiceIds.has(serviceId)) throw new CdsError('UNKNOWN_SERVICE');
+  const knownService: RequestHandler<{ id: string }> = (req, res, next) => {
+    res.locals['route'] = 'feedback';
+    next(deps.knownServiceIds.has(req.params.id) ? undefined : new CdsError('UNKNOWN_SERVICE'));
+  };
+  const requireJson: RequestHandler = (req, _res, next) => {
+    next(req.is(JSON_TYPES) ? undefined : new CdsError('UNSUPPORTED_MEDIA_TYPE'));
+  };
+  const parseJson = json({ limit: deps.bodyLimitBytes, type: JSON_TYPES });
 
+  const route = router.route('/cds-services/:id/feedback');
+  route.post(knownService, requireJson, parseJson, async (req, res) => {
+    const serviceId = req.params.id;
     const parsed = FeedbackRequest.safeParse(req.body);
     if (!parsed.success) throw new CdsError('INVALID_REQUEST', problemsFrom(parsed.error.issues));
     const items = parsed.data.feedback;
@@ -58,6 +69,7 @@ export function createFeedbackRouter(deps: FeedbackRouterDeps): Router {
     deps.logger.info({ serviceId, stored: result.stored, duplicates: result.duplicates }, 'feedback recorded');
     res.status(200).json({ stored: result.stored, duplicates: result.duplicates });
   });
+  route.all((_req, _res, next) => next(new CdsError('METHOD_NOT_ALLOWED', [], { Allow: 'POST, OPTIONS' })));
 
   return router;
 }

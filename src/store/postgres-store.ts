@@ -30,6 +30,42 @@ const MIGRATION_LOCK_PREFIX = 'spine-safety-cds:analytics-migrations:';
 const AppliedVersion = z.object({ version: z.number().int() });
 const StoredCount = z.object({ stored: z.number().int() });
 
+/** Inserts a batch of issued cards (one array per column) and marks earlier feedback about them as known. */
+const INSERT_ISSUED = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+      $7::text[], $8::timestamptz[], $9::text[], $10::text[])
+      AS t(card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
+        indicator, issued_at, issued_day, patient_hash)
+  ), inserted AS (
+    INSERT INTO issued_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
+      indicator, issued_at, issued_day, patient_hash)
+    SELECT * FROM input
+    ON CONFLICT (card_uuid) DO NOTHING
+  )
+  UPDATE card_feedback SET known = TRUE
+  WHERE known = FALSE AND card_uuid IN (SELECT card_uuid FROM input)`;
+
+/** Inserts a batch of feedback rows (one array per column), skipping ones already stored; returns how many were new. */
+const INSERT_FEEDBACK = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+      $7::int[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::timestamptz[])
+      AS t(card_uuid, service_id, outcome, outcome_timestamp, outcome_day, accepted_suggestion_ids,
+        suggestions_taken, reason_system, reason_code, reason_display, has_comment, received_at)
+  ), inserted AS (
+    INSERT INTO card_feedback (card_uuid, service_id, outcome, outcome_timestamp, outcome_day,
+      accepted_suggestion_ids, suggestions_taken, reason_system, reason_code, reason_display,
+      has_comment, known, received_at)
+    SELECT card_uuid, service_id, outcome, outcome_timestamp, outcome_day,
+      accepted_suggestion_ids, suggestions_taken, reason_system, reason_code, reason_display,
+      has_comment, EXISTS (SELECT 1 FROM issued_cards i WHERE i.card_uuid = input.card_uuid), received_at
+    FROM input
+    ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING
+    RETURNING 1
+  )
+  SELECT count(*)::int AS stored FROM inserted`;
+
 /**
  * Opens the PostgreSQL analytics store and brings its schema up to date. Migrations run in one
  * transaction under `pg_advisory_xact_lock`, so instances starting together apply each version
@@ -61,21 +97,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async recordIssued(cards: readonly IssuedCard[]): Promise<void> {
       if (cards.length === 0) return;
       const rows = toIssuedCardRows(cards);
-      await pool.query(
-        `WITH input AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-             $7::text[], $8::timestamptz[], $9::text[], $10::text[])
-             AS t(card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
-               indicator, issued_at, issued_day, patient_hash)
-         ), inserted AS (
-           INSERT INTO issued_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
-             indicator, issued_at, issued_day, patient_hash)
-           SELECT * FROM input
-           ON CONFLICT (card_uuid) DO NOTHING
-         )
-         UPDATE card_feedback SET known = TRUE
-         WHERE known = FALSE AND card_uuid IN (SELECT card_uuid FROM input)`,
-        [
+      await inTransaction(pool, async (client) => {
+        await lockCardUuids(client, rows.map((row) => row.cardUuid));
+        await client.query(INSERT_ISSUED, [
           rows.map((row) => row.cardUuid),
           rows.map((row) => row.cardId),
           rows.map((row) => row.knowledgeVersion),
@@ -86,32 +110,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           rows.map((row) => row.issuedAt),
           rows.map((row) => row.issuedDay),
           rows.map((row) => row.patientHash),
-        ],
-      );
+        ]);
+      });
     },
 
     async recordFeedback(serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult> {
       if (items.length === 0) return { stored: 0, duplicates: 0 };
       const rows = items.map((item) => toFeedbackRow(serviceId, item, receivedAt));
-      const result = await pool.query(
-        `WITH input AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
-             $7::int[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::timestamptz[])
-             AS t(card_uuid, service_id, outcome, outcome_timestamp, outcome_day, accepted_suggestion_ids,
-               suggestions_taken, reason_system, reason_code, reason_display, has_comment, received_at)
-         ), inserted AS (
-           INSERT INTO card_feedback (card_uuid, service_id, outcome, outcome_timestamp, outcome_day,
-             accepted_suggestion_ids, suggestions_taken, reason_system, reason_code, reason_display,
-             has_comment, known, received_at)
-           SELECT card_uuid, service_id, outcome, outcome_timestamp, outcome_day,
-             accepted_suggestion_ids, suggestions_taken, reason_system, reason_code, reason_display,
-             has_comment, EXISTS (SELECT 1 FROM issued_cards i WHERE i.card_uuid = input.card_uuid), received_at
-           FROM input
-           ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING
-           RETURNING 1
-         )
-         SELECT count(*)::int AS stored FROM inserted`,
-        [
+      const result = await inTransaction(pool, async (client) => {
+        await lockCardUuids(client, rows.map((row) => row.cardUuid));
+        return client.query(INSERT_FEEDBACK, [
           rows.map((row) => row.cardUuid),
           rows.map((row) => row.serviceId),
           rows.map((row) => row.outcome),
@@ -124,8 +132,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           rows.map((row) => row.reasonDisplay),
           rows.map((row) => row.hasComment),
           rows.map((row) => row.receivedAt),
-        ],
-      );
+        ]);
+      });
       const { stored } = StoredCount.parse(result.rows[0]);
       return { stored, duplicates: items.length - stored };
     },
@@ -162,6 +170,34 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       await pool.end();
     },
   };
+}
+
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release(true);
+    throw error;
+  }
+}
+
+/**
+ * Serialises writes that touch the same card uuids until commit, so an issued card and feedback
+ * about it written at the same moment still leave the feedback marked `known`. Locks are taken
+ * in one sorted order, so two batches cannot deadlock.
+ */
+async function lockCardUuids(client: pg.PoolClient, cardUuids: readonly string[]): Promise<void> {
+  await client.query(
+    `SELECT pg_advisory_xact_lock(h)
+     FROM (SELECT DISTINCT hashtextextended(u, 0) AS h FROM unnest($1::text[]) AS u ORDER BY h) AS locks`,
+    [cardUuids],
+  );
 }
 
 /** Rewrites `?` placeholders as `$1`, `$2`, … (the report SQL holds no other question marks). */

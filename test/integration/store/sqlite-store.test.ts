@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import { projectRoot } from '../../../src/paths.js';
+import { createSqliteStore } from '../../../src/store/sqlite-store.js';
+import { accepted, CSM, issuedCard, KNOWN_RANGE, overridden, PATIENT_HASH, silentLogger, createSqliteHarness } from './store-harness.js';
+
+/** Another process that takes the database's write lock, inserts one issued card, holds the lock for `holdMs`, then commits. */
+function holdWriteLock(file: string, holdMs: number): Promise<{ locked: Promise<void>; done: Promise<number | null> }> {
+  const code = `
+    import Database from 'better-sqlite3';
+    const db = new Database(process.env.DB_FILE);
+    db.pragma('busy_timeout = 5000');
+    db.exec('BEGIN IMMEDIATE');
+    db.prepare(\`INSERT INTO issued_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
+      indicator, issued_at, issued_day, patient_hash) VALUES ('from-other-process', 'other-card', 'v', 's', 'order-sign', 'h',
+      'info', '2026-11-05T10:00:00.000Z', '2026-11-05', '${PATIENT_HASH}')\`).run();
+    process.stdout.write('locked\\n');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.HOLD_MS));
+    db.exec('COMMIT');
+    db.close();
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: projectRoot(),
+    env: { ...process.env, DB_FILE: file, HOLD_MS: String(holdMs), NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const locked = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('locked')) resolve();
+    });
+    child.on('exit', () => reject(new Error('the other process ended before taking the lock')));
+  });
+  const done = new Promise<number | null>((resolve) => child.on('exit', (status) => resolve(status)));
+  return Promise.resolve({ locked, done });
+}
+
+describe('SQLite analytics store', () => {
+  let harness: ReturnType<typeof createSqliteHarness>;
+
+  beforeEach(() => {
+    harness = createSqliteHarness();
+  });
+
+  afterEach(async () => {
+    await harness.cleanup();
+  });
+
+  it('creates <dataDir>/analytics.sqlite with WAL, synchronous FULL and a busy timeout', async () => {
+    expect(existsSync(harness.dataDir)).toBe(false);
+    await harness.open();
+    expect(existsSync(harness.file)).toBe(true);
+    // journal_mode is stored in the file; synchronous and busy_timeout are per connection, so read them from the store's own.
+    const db = new Database(harness.file, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('sets synchronous = FULL and busy_timeout on its connection', async () => {
+    const pragmas: string[] = [];
+    const original = Database.prototype.pragma;
+    Database.prototype.pragma = function spy(this: Database.Database, source: string, options?: Database.PragmaOptions) {
+      pragmas.push(source);
+      return original.call(this, source, options);
+    };
+    try {
+      await harness.open();
+    } finally {
+      Database.prototype.pragma = original;
+    }
+    expect(pragmas).toEqual(['busy_timeout = 5000', 'journal_mode = WAL', 'synchronous = FULL']);
+  });
+
+  it('shares one file between two store instances writing at once', async () => {
+    const first = await harness.open();
+    const second = await harness.open();
+    await first.recordIssued([issuedCard('c-1', CSM, '2026-11-01T09:00:00Z')]);
+    const items = Array.from({ length: 6 }, (_, i) => overridden('c-1', `2026-11-01T1${i}:00:00Z`));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? first : second).recordFeedback('svc', items.slice(i % 3, (i % 3) + 4), new Date())),
+    );
+    expect(results.reduce((sum, r) => sum + r.stored, 0)).toBe(6);
+    expect(results.reduce((sum, r) => sum + r.duplicates, 0)).toBe(34);
+    const [fromFirst, fromSecond] = await Promise.all([first.report(KNOWN_RANGE), second.report(KNOWN_RANGE)]);
+    expect(fromSecond).toEqual(fromFirst);
+    expect(fromFirst.cards[0]).toMatchObject({ cardId: CSM, issued: 1, overridden: 6 });
+  });
+
+  it('waits for another process holding the write lock, then writes', async () => {
+    const store = await harness.open();
+    const other = await holdWriteLock(harness.file, 400);
+    await other.locked;
+    const started = Date.now();
+    await store.recordFeedback('svc', [accepted('from-other-process', '2026-11-05T11:00:00Z', ['s-1'])], new Date());
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(await other.done).toBe(0);
+    expect(await harness.knownFlags('from-other-process')).toEqual([true]);
+    const report = await store.report(KNOWN_RANGE);
+    expect(report.cards.map((c) => [c.cardId, c.issued, c.accepted])).toEqual([['other-card', 1, 1]]);
+  });
+
+  it('fails the write (so callers can answer 503) when the lock is held past the busy timeout', async () => {
+    createSqliteStore({ dataDir: harness.dataDir, logger: silentLogger }).close();
+    const impatient = createSqliteStore({ dataDir: harness.dataDir, logger: silentLogger, busyTimeoutMs: 50 });
+    try {
+      const other = await holdWriteLock(harness.file, 600);
+      await other.locked;
+      await expect(impatient.recordFeedback('svc', [overridden('c-1', '2026-11-01T10:00:00Z')], new Date())).rejects.toThrow(/locked|busy/i);
+      expect(await other.done).toBe(0);
+      expect(await impatient.recordFeedback('svc', [overridden('c-1', '2026-11-01T10:00:00Z')], new Date())).toEqual({ stored: 1, duplicates: 0 });
+    } finally {
+      await impatient.close();
+    }
+  });
+});
