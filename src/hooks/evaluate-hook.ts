@@ -63,8 +63,9 @@ function selectedOrders(request: CdsRequest, orders: JsonObject[]): JsonObject[]
  * FHIR server, in parallel, within the deadline), applies the decision table and builds the cards.
  */
 export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest, access: DataAccess, deps: EvaluateDeps, log: Logger): Promise<Evaluation> {
-  const patientId = request.context.patientId;
-  const contextRecord: Record<string, unknown> = request.context;
+  // Some clients send the reference form; the bare id is what resources point at.
+  const patientId = request.context.patientId.replace(/^Patient\//, '');
+  const contextRecord: Record<string, unknown> = { ...request.context, patientId };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), deps.deadlineMs);
   const dataDeps = { gateway: deps.gateway, logger: log, metrics: deps.metrics };

@@ -1,7 +1,7 @@
 import { CONFLICT_CLASSES, type ConflictClass, type Site } from '../knowledge/classes.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import { readDay, type DayRange } from '../fhir/dates.js';
-import { conceptTexts, objects, readConcept, str, type JsonObject } from '../fhir/json.js';
+import { conceptTexts, isObject, objects, readConcept, str, type JsonObject } from '../fhir/json.js';
 import { classifyConcept } from './classify.js';
 
 /** Resource types read as orders: R4 ServiceRequest and its STU3/DSTU2 predecessor. */
@@ -31,11 +31,13 @@ const SITE_RANK: Record<Site, number> = { remote: 0, unspecified: 1, cervical: 2
 
 /** Clinical policy §3: the site of an order, the most cervical of its bodySites. */
 export function readSite(resource: JsonObject, knowledge: Knowledge): { site: Site; basis: SiteBasis; label: string | undefined } {
-  const sites = objects(resource['bodySite']);
+  const raw = resource['bodySite'];
+  // R4 sends an array; a lone CodeableConcept is read the same way rather than dropped.
+  const sites = isObject(raw) ? [raw] : objects(raw);
   if (sites.length === 0) return { site: 'unspecified', basis: 'absent', label: undefined };
   let best: { site: Site; basis: SiteBasis; label: string | undefined } | undefined;
-  for (const raw of sites) {
-    const concept = readConcept(raw);
+  for (const site of sites) {
+    const concept = readConcept(site);
     const label = conceptTexts(concept)[0];
     let found: { site: Site; basis: SiteBasis } | undefined;
     for (const coding of concept?.codings ?? []) {
@@ -71,10 +73,17 @@ export function isOpenOrder(resource: JsonObject): boolean {
   return status === undefined || !CLOSED_STATUSES.has(status);
 }
 
+/** The order's code: a CodeableConcept, or the `concept` of an R5 CodeableReference. */
+function orderCode(resource: JsonObject): unknown {
+  const code = resource['code'];
+  return isObject(code) && isObject(code['concept']) && code['coding'] === undefined ? code['concept'] : code;
+}
+
 /** Reads an order; undefined when it is closed, not an order, or not a massage / manual / manipulation order. */
 export function readOrder(resource: JsonObject, knowledge: Knowledge): OrderEntry | undefined {
   if (!isOpenOrder(resource)) return undefined;
-  const cls = classifyConcept(readConcept(resource['code']), knowledge, ORDER_TEXT_CLASSES);
+  const code = orderCode(resource);
+  const cls = classifyConcept(readConcept(code), knowledge, ORDER_TEXT_CLASSES);
   if (cls.matchedBy === 'none') return undefined;
   const classes = new Set(CONFLICT_CLASSES.filter((c) => cls.classes.has(c)));
   if (classes.size === 0) return undefined;
@@ -82,7 +91,7 @@ export function readOrder(resource: JsonObject, knowledge: Knowledge): OrderEntr
   return {
     resourceType: str(resource['resourceType']) ?? 'ServiceRequest',
     id: str(resource['id']),
-    label: conceptTexts(readConcept(resource['code']))[0] ?? 'Manual therapy order',
+    label: conceptTexts(readConcept(code))[0] ?? 'Manual therapy order',
     classes,
     matchedBy: cls.matchedBy,
     site: site.site,

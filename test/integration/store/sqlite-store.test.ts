@@ -7,7 +7,7 @@ import { createSqliteStore } from '../../../src/store/sqlite-store.js';
 import { accepted, CSM, issuedCard, KNOWN_RANGE, overridden, PATIENT_HASH, silentLogger, createSqliteHarness } from './store-harness.js';
 
 /** Another process that takes the database's write lock, inserts one issued card, holds the lock for `holdMs`, then commits. */
-function holdWriteLock(file: string, holdMs: number): Promise<{ locked: Promise<void>; done: Promise<number | null> }> {
+function holdWriteLock(file: string, holdMs: number): { locked: Promise<void>; done: Promise<number | null> } {
   const code = `
     import Database from 'better-sqlite3';
     const db = new Database(process.env.DB_FILE);
@@ -33,7 +33,7 @@ function holdWriteLock(file: string, holdMs: number): Promise<{ locked: Promise<
     child.on('exit', () => reject(new Error('the other process ended before taking the lock')));
   });
   const done = new Promise<number | null>((resolve) => child.on('exit', (status) => resolve(status)));
-  return Promise.resolve({ locked, done });
+  return { locked, done };
 }
 
 describe('SQLite analytics store', () => {
@@ -47,11 +47,11 @@ describe('SQLite analytics store', () => {
     await harness.cleanup();
   });
 
-  it('creates <dataDir>/analytics.sqlite with WAL, synchronous FULL and a busy timeout', async () => {
+  it('creates <dataDir>/analytics.sqlite, folders included, in WAL mode', async () => {
     expect(existsSync(harness.dataDir)).toBe(false);
     await harness.open();
     expect(existsSync(harness.file)).toBe(true);
-    // journal_mode is stored in the file; synchronous and busy_timeout are per connection, so read them from the store's own.
+    // journal_mode is kept in the file; synchronous and busy_timeout are per connection (next test).
     const db = new Database(harness.file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -92,7 +92,7 @@ describe('SQLite analytics store', () => {
 
   it('waits for another process holding the write lock, then writes', async () => {
     const store = await harness.open();
-    const other = await holdWriteLock(harness.file, 400);
+    const other = holdWriteLock(harness.file, 400);
     await other.locked;
     const started = Date.now();
     await store.recordFeedback('svc', [accepted('from-other-process', '2026-11-05T11:00:00Z', ['s-1'])], new Date());
@@ -104,10 +104,10 @@ describe('SQLite analytics store', () => {
   });
 
   it('fails the write (so callers can answer 503) when the lock is held past the busy timeout', async () => {
-    createSqliteStore({ dataDir: harness.dataDir, logger: silentLogger }).close();
+    await createSqliteStore({ dataDir: harness.dataDir, logger: silentLogger }).close();
     const impatient = createSqliteStore({ dataDir: harness.dataDir, logger: silentLogger, busyTimeoutMs: 50 });
     try {
-      const other = await holdWriteLock(harness.file, 600);
+      const other = holdWriteLock(harness.file, 600);
       await other.locked;
       await expect(impatient.recordFeedback('svc', [overridden('c-1', '2026-11-01T10:00:00Z')], new Date())).rejects.toThrow(/locked|busy/i);
       expect(await other.done).toBe(0);
