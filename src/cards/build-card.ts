@@ -1,6 +1,6 @@
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import type { HookDefinitionFile, CardTemplateFile } from '../knowledge/schemas.js';
-import { isObject, type Coding, type JsonObject } from '../fhir/json.js';
+import { cleanConcept, isObject, objects, pruneEmpty, type Coding, type JsonObject } from '../fhir/json.js';
 import type { Decision } from '../rules/decide.js';
 import type { OrderEntry } from '../rules/order.js';
 import type { PatientState } from '../rules/patient-state.js';
@@ -134,6 +134,14 @@ function orderReference(order: OrderEntry): string | undefined {
   return order.id ? `${order.resourceType}/${order.id}` : undefined;
 }
 
+/** A Reference from the client, kept only when it still says something once emptied of blanks. */
+function pruneReference(value: unknown): JsonObject | undefined {
+  const pruned = pruneEmpty(value);
+  return isObject(pruned) && (typeof pruned['reference'] === 'string' || typeof pruned['display'] === 'string' || isObject(pruned['identifier']))
+    ? pruned
+    : undefined;
+}
+
 /** A new ServiceRequest for a suggestion, built from the draft order (subject, encounter, requester). */
 function newServiceRequest(templateKey: string, order: OrderEntry, context: CardContext, env: CardEnvironment): Record<string, unknown> {
   const template = env.knowledge.catalogue.orders[templateKey];
@@ -145,14 +153,20 @@ function newServiceRequest(templateKey: string, order: OrderEntry, context: Card
     intent: 'order',
     priority: template.priority,
     code: { coding: template.codings.map((c) => ({ ...c })), text: template.label },
-    subject: isObject(source['subject']) ? source['subject'] : { reference: `Patient/${context.patientId}` },
+    subject: pruneReference(source['subject']) ?? { reference: `Patient/${context.patientId}` },
     reasonCode: [{ text: template.reason }],
   };
-  if (isObject(source['encounter'])) resource['encounter'] = source['encounter'];
-  else if (context.encounterId) resource['encounter'] = { reference: `Encounter/${context.encounterId}` };
-  if (isObject(source['requester'])) resource['requester'] = source['requester'];
-  else if (context.userId && /^(Practitioner|PractitionerRole)\//.test(context.userId)) resource['requester'] = { reference: context.userId };
-  if (template.copyBodySite && Array.isArray(source['bodySite']) && source['bodySite'].length > 0) resource['bodySite'] = source['bodySite'];
+  const encounter = pruneReference(source['encounter']) ?? (context.encounterId ? { reference: `Encounter/${context.encounterId}` } : undefined);
+  if (encounter) resource['encounter'] = encounter;
+  const requester =
+    pruneReference(source['requester']) ??
+    (context.userId && /^(Practitioner|PractitionerRole)\//.test(context.userId) ? { reference: context.userId } : undefined);
+  if (requester) resource['requester'] = requester;
+  if (template.copyBodySite) {
+    const rawSites = source['bodySite'];
+    const sites = (isObject(rawSites) ? [rawSites] : objects(rawSites)).map(cleanConcept).filter((c) => c !== undefined);
+    if (sites.length > 0) resource['bodySite'] = sites;
+  }
   return resource;
 }
 
@@ -179,7 +193,8 @@ function buildSuggestions(
       } else if (hook.removeOrderAs === 'delete') {
         actions.push({ type: 'delete', description: fill(action.description), resourceId: reference });
       } else {
-        actions.push({ type: 'update', description: fill(action.description), resource: { ...order.resource, status: 'revoked' } });
+        const current = pruneEmpty(order.resource);
+        actions.push({ type: 'update', description: fill(action.description), resource: { ...(isObject(current) ? current : {}), status: 'revoked' } });
       }
     }
     if (!possible) continue;

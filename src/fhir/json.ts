@@ -53,3 +53,35 @@ export function statusCodes(value: unknown): string[] {
   if (concept.text) codes.push(concept.text.trim().toLowerCase());
   return codes;
 }
+
+/**
+ * A copy without `null`, empty strings, empty arrays or empty objects (CDS Hooks §Use of JSON),
+ * for anything built from client data and sent back. Non-JSON values are dropped too.
+ */
+export function pruneEmpty(value: unknown): unknown {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'boolean') return value;
+  if (Array.isArray(value)) {
+    const items = value.map(pruneEmpty).filter((item) => item !== undefined);
+    return items.length > 0 ? items : undefined;
+  }
+  if (isObject(value)) {
+    const entries = Object.entries(value)
+      .map(([key, inner]) => [key, pruneEmpty(inner)] as const)
+      .filter(([, inner]) => inner !== undefined);
+    return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+  }
+  return undefined;
+}
+
+/** A clean CodeableConcept (codings with system or code, text), or undefined when nothing usable is left. */
+export function cleanConcept(value: unknown): JsonObject | undefined {
+  const concept = readConcept(value);
+  if (!concept || typeof value === 'string') return undefined;
+  const coding = concept.codings
+    .filter((c) => c.code !== undefined || c.display !== undefined)
+    .map((c) => ({ ...(c.system ? { system: c.system } : {}), ...(c.code ? { code: c.code } : {}), ...(c.display ? { display: c.display } : {}) }));
+  if (coding.length === 0 && !concept.text) return undefined;
+  return { ...(coding.length > 0 ? { coding } : {}), ...(concept.text ? { text: concept.text } : {}) };
+}

@@ -31,6 +31,12 @@ export interface Evaluation {
   readonly decisions: ReadonlyArray<{ readonly cardId: string; readonly indicator: CdsCard['indicator']; readonly uuid: string }>;
 }
 
+/**
+ * Reason given to reads still in flight when an evaluation ends. Built once: `abort()` without a
+ * reason builds a DOMException, stack trace included, on every request.
+ */
+const EVALUATION_ENDED = new DOMException('The hook evaluation ended', 'AbortError');
+
 /** Resources of the patient in context; others are dropped and counted (no patient data logged). */
 function ownResources(resources: unknown[], patientId: string, allowNoSubject: boolean, counter: { other: number }): JsonObject[] {
   const own: JsonObject[] = [];
@@ -122,7 +128,7 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
     return { cards, decisions };
   } finally {
     clearTimeout(timer);
-    controller.abort();
+    controller.abort(EVALUATION_ENDED);
     if (other.other > 0) log.info({ ignoredResources: other.other }, 'resources of another patient ignored');
   }
 }

@@ -23,7 +23,8 @@ figure { margin: 1rem 0 1.5rem; }
 figcaption { font-weight: 600; margin-bottom: .25rem; }
 table { border-collapse: collapse; }
 th, td { padding: .3rem .6rem; border-bottom: 1px solid #ccc; text-align: right; vertical-align: top; }
-th:first-child, td:first-child, td.reasons { text-align: left; }
+th:first-child, td:first-child, th:last-child, td.reasons { text-align: left; }
+td:first-child { white-space: nowrap; }
 td.reasons ul { margin: 0; padding-left: 1rem; }
 .note { color: #555; }
 </style>

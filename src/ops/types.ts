@@ -7,3 +7,13 @@ export interface Metrics {
   countUnrecordedCards(count: number): void;
   countFeedback(labels: { outcome: string }): void;
 }
+
+/** State of one FHIR server's circuit breaker, as the gauge reports it. */
+export type BreakerState = 'closed' | 'half-open' | 'open';
+
+/** Breaker state per FHIR server origin; implemented alongside {@link Metrics} by `createMetrics`. */
+export interface BreakerMetrics {
+  setBreakerState(labels: { origin: string }, state: BreakerState): void;
+  /** Drops the series of an origin whose breakers were all evicted. */
+  forgetBreaker(labels: { origin: string }): void;
+}

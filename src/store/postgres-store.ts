@@ -20,7 +20,7 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
   /** How long to wait for a connection before failing the call (the caller answers 503). */
   readonly connectTimeoutMs?: number;
-  /** Server-side limit per statement. */
+  /** Server-side limit per statement; the client gives up 5 s later (a vanished server cannot hang a call). */
   readonly statementTimeoutMs?: number;
 }
 
@@ -73,12 +73,15 @@ const INSERT_FEEDBACK = `
  */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<AnalyticsStore> {
   const { schema, logger } = options;
+  const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error('PostgreSQL schema name must match [a-z_][a-z0-9_]*');
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + 5000,
+    keepAlive: true,
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle connection dropped by the server is reported here; unhandled it would end the process.
@@ -140,24 +143,20 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async report(range: ReportRange): Promise<AnalyticsReport> {
       const client = await pool.connect();
+      let rows;
       try {
         // One snapshot for the four queries.
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const all = async (name: ReportQueryName): Promise<unknown[]> =>
           (await client.query(numberPlaceholders(REPORT_QUERIES[name]), [range.from, range.to])).rows;
-        const rows = {
-          issued: await all('issued'),
-          outcomes: await all('outcomes'),
-          reasons: await all('reasons'),
-          unknown: await all('unknown'),
-        };
+        rows = { issued: await all('issued'), outcomes: await all('outcomes'), reasons: await all('reasons'), unknown: await all('unknown') };
         await client.query('COMMIT');
-        client.release();
-        return buildReport(range, rows);
       } catch (error) {
         client.release(true);
         throw error;
       }
+      client.release();
+      return buildReport(range, rows);
     },
 
     async ping(): Promise<void> {
@@ -174,17 +173,18 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let result: T;
   try {
     await client.query('BEGIN');
-    const result = await work(client);
+    result = await work(client);
     await client.query('COMMIT');
-    client.release();
-    return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     client.release(true);
     throw error;
   }
+  client.release();
+  return result;
 }
 
 /**
@@ -207,30 +207,23 @@ function numberPlaceholders(sql: string): string {
 }
 
 async function migrate(pool: pg.Pool, schema: string | undefined, logger: Logger): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  const applied = await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK_PREFIX + (schema ?? '')]);
     if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query(MIGRATIONS_TABLE.postgres);
-    const applied = new Set(
+    const versions = new Set(
       (await client.query('SELECT version FROM schema_migrations')).rows.map((row) => AppliedVersion.parse(row).version),
     );
     for (const migration of MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
+      if (versions.has(migration.version)) continue;
       await client.query(migration.postgres);
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
       logger.info({ store: 'postgres', version: migration.version, migration: migration.name }, 'applied analytics migration');
     }
-    await client.query('COMMIT');
-    const newest = Math.max(0, ...applied);
-    if (newest > LATEST_SCHEMA_VERSION) {
-      logger.warn({ store: 'postgres', version: newest, known: LATEST_SCHEMA_VERSION }, 'analytics schema is newer than this build');
-    }
-    client.release();
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    client.release(true);
-    throw error;
+    return versions;
+  });
+  const newest = Math.max(0, ...applied);
+  if (newest > LATEST_SCHEMA_VERSION) {
+    logger.warn({ store: 'postgres', version: newest, known: LATEST_SCHEMA_VERSION }, 'analytics schema is newer than this build');
   }
 }

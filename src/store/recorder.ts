@@ -15,6 +15,8 @@ export interface CardRecorderOptions {
   readonly retryDelayMs?: number;
   /** Longest wait between retries. Default 30 s. */
   readonly maxRetryDelayMs?: number;
+  /** A store call not settled after this long counts as failed (and is retried; writes are idempotent). Default 20 s. */
+  readonly writeTimeoutMs?: number;
   /** How long `close()` keeps trying to write what is queued. Default 5 s. */
   readonly closeTimeoutMs?: number;
 }
@@ -51,6 +53,7 @@ export function createCardRecorder(
   const retryDelayMs = options.retryDelayMs ?? 1000;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+  const writeTimeoutMs = options.writeTimeoutMs ?? 20_000;
 
   const queue: IssuedCard[] = [];
   let draining: Promise<void> | undefined;
@@ -101,7 +104,7 @@ export function createCardRecorder(
     while (queue.length > 0) {
       const batch = queue.slice(0, batchSize);
       try {
-        await store.recordIssued(batch);
+        await withTimeout(store.recordIssued(batch), writeTimeoutMs);
       } catch (error) {
         if (error instanceof UnstorableCardError) {
           queue.splice(0, batch.length);
@@ -170,6 +173,20 @@ export function createCardRecorder(
       lose(queue.splice(0), 'shutdown while the store was failing');
     },
   };
+}
+
+/** Rejects if `work` has not settled in time, so a hung store call cannot stall the queue for good. */
+async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`analytics store did not answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  try {
+    await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function cardIdsOf(cards: readonly IssuedCard[]): string[] {

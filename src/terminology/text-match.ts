@@ -54,6 +54,18 @@ function anyIn(tokens: Tokens, cues: readonly Tokens[], from: number, to: number
   return cues.some((cue) => findAll(tokens, cue, from, to).length > 0);
 }
 
+/** The first cue starting at or after `position` in a list sorted by start (binary search). */
+function firstAtOrAfter<T extends { start: number }>(sorted: readonly T[], position: number): T | undefined {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid]?.start ?? Number.POSITIVE_INFINITY) < position) lo = mid + 1;
+    else hi = mid;
+  }
+  return sorted[lo];
+}
+
 const DOUBLE_NEGATION: readonly Tokens[] = [['not'], ['cannot'], ['can', 't'], ['cant']];
 
 /** Compiles the text rules once at start-up. */
@@ -79,20 +91,38 @@ export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
   const siteRemote = rules.bodySite.remote.map(tokenize);
   const siteUnspecified = new Set(rules.bodySite.unspecifiedExactly.map((word) => tokenize(word).join(' ')));
 
-  /** Reads one occurrence: undefined when negated, else whether it is suspected. */
-  function readOccurrence(tokens: Tokens, start: number, length: number): { suspected: boolean } | undefined {
-    const end = start + length;
-    if (anyIn(tokens, cues.negationBefore, 0, start)) return undefined;
+  /**
+   * Where the cues stand in one clause, computed once so each phrase occurrence is read in
+   * constant time (the whole match stays linear in the length of the text).
+   */
+  function cueMap(tokens: Tokens): { negationEnd: number; suspicionEnd: number; after: Array<{ start: number; negatedAgain: boolean }> } {
+    const firstEnd = (list: readonly Tokens[]) => {
+      let best = Number.POSITIVE_INFINITY;
+      for (const cue of list) {
+        const [first] = findAll(tokens, cue);
+        if (first !== undefined) best = Math.min(best, first + cue.length);
+      }
+      return best;
+    };
+    const after: Array<{ start: number; negatedAgain: boolean }> = [];
     for (const cue of cues.negationAfter) {
-      for (const at of findAll(tokens, cue, end)) {
-        const negatedAgain = DOUBLE_NEGATION.some((neg) => findAll(tokens, neg, Math.max(end, at - neg.length), at).length > 0);
-        if (!negatedAgain) return undefined;
-        return { suspected: true };
+      for (const at of findAll(tokens, cue)) {
+        const negatedAgain = DOUBLE_NEGATION.some((neg) => findAll(tokens, neg, Math.max(0, at - neg.length), at).length > 0);
+        after.push({ start: at, negatedAgain });
       }
     }
+    after.sort((a, b) => a.start - b.start);
+    return { negationEnd: firstEnd(cues.negationBefore), suspicionEnd: firstEnd(cues.suspicionBefore), after };
+  }
+
+  /** Reads one occurrence: undefined when negated, else whether it is suspected. */
+  function readOccurrence(tokens: Tokens, map: ReturnType<typeof cueMap>, start: number, length: number): { suspected: boolean } | undefined {
+    const end = start + length;
+    if (map.negationEnd <= start) return undefined;
+    const following = firstAtOrAfter(map.after, end);
+    if (following) return following.negatedAgain ? { suspected: true } : undefined;
     const suspected =
-      anyIn(tokens, cues.suspicionBefore, 0, start) ||
-      cues.suspicionRightAfter.some((cue) => findAll(tokens, cue, end, end + cue.length).length > 0);
+      map.suspicionEnd <= start || cues.suspicionRightAfter.some((cue) => findAll(tokens, cue, end, end + cue.length).length > 0);
     return { suspected };
   }
 
@@ -102,14 +132,17 @@ export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
     for (const clause of splitClauses(text)) {
       const tokens = tokenize(clause);
       if (tokens.length === 0) continue;
+      let map: ReturnType<typeof cueMap> | undefined;
       for (const [cls, phrases] of classes) {
         for (const phrase of phrases) {
           if (phrase.requires && !anyIn(tokens, phrase.requires, 0, tokens.length)) continue;
           for (const start of findAll(tokens, phrase.tokens)) {
-            const occurrence = readOccurrence(tokens, start, phrase.tokens.length);
+            map ??= cueMap(tokens);
+            const occurrence = readOccurrence(tokens, map, start, phrase.tokens.length);
             if (!occurrence) continue;
             found.add(cls);
             if (!occurrence.suspected) allSuspected = false;
+            if (!allSuspected) break;
           }
         }
       }

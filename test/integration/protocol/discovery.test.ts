@@ -15,8 +15,9 @@ describe('discovery (GET /cds-services)', () => {
     const { services } = await discover();
     expect(services).toHaveLength(3);
     expect(services.map((s) => s.hook).sort()).toEqual([...HOOKS].sort());
+    const idsByHook: Record<string, string> = SERVICE_IDS;
     for (const service of services) {
-      expect(service.id).toBe(SERVICE_IDS[service.hook as keyof typeof SERVICE_IDS]);
+      expect(service.id).toBe(idsByHook[service.hook]);
     }
   });
 

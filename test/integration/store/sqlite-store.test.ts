@@ -6,8 +6,19 @@ import { projectRoot } from '../../../src/paths.js';
 import { createSqliteStore } from '../../../src/store/sqlite-store.js';
 import { accepted, CSM, issuedCard, KNOWN_RANGE, overridden, PATIENT_HASH, silentLogger, createSqliteHarness } from './store-harness.js';
 
-/** Another process that takes the database's write lock, inserts one issued card, holds the lock for `holdMs`, then commits. */
-function holdWriteLock(file: string, holdMs: number): { locked: Promise<void>; done: Promise<number | null> } {
+interface LockHolder {
+  /** Resolves once the other process holds the write lock. */
+  readonly locked: Promise<void>;
+  /** Resolves with the time (ms since epoch) the other process committed. */
+  readonly committedAt: Promise<number>;
+  /** Tells the other process to commit (when started with `'on-request'`). */
+  release(): void;
+  /** Ends the other process if it is still running. */
+  stop(): void;
+}
+
+/** Another process that takes the write lock, inserts one issued card, and commits after `holdMs` or when asked. */
+function holdWriteLock(file: string, release: { holdMs: number } | 'on-request'): LockHolder {
   const code = `
     import Database from 'better-sqlite3';
     const db = new Database(process.env.DB_FILE);
@@ -16,34 +27,60 @@ function holdWriteLock(file: string, holdMs: number): { locked: Promise<void>; d
     db.prepare(\`INSERT INTO issued_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
       indicator, issued_at, issued_day, patient_hash) VALUES ('from-other-process', 'other-card', 'v', 's', 'order-sign', 'h',
       'info', '2026-11-05T10:00:00.000Z', '2026-11-05', '${PATIENT_HASH}')\`).run();
+    const commit = () => {
+      db.exec('COMMIT');
+      db.close();
+      process.stdout.write('committed ' + Date.now() + '\\n', () => process.exit(0));
+    };
+    if (process.env.HOLD_MS === 'on-request') process.stdin.once('data', commit);
+    else setTimeout(commit, Number(process.env.HOLD_MS));
+    setTimeout(() => process.exit(1), 15000).unref();
     process.stdout.write('locked\\n');
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.HOLD_MS));
-    db.exec('COMMIT');
-    db.close();
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
     cwd: projectRoot(),
-    env: { ...process.env, DB_FILE: file, HOLD_MS: String(holdMs), NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, DB_FILE: file, HOLD_MS: release === 'on-request' ? release : String(release.holdMs), NODE_OPTIONS: '' },
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const locked = new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('locked')) resolve();
+  let output = '';
+  const waiting: Array<() => void> = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    waiting.forEach((check) => check());
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const waitFor = (pattern: RegExp): Promise<RegExpExecArray> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = pattern.exec(output);
+        if (found) resolve(found);
+      };
+      waiting.push(check);
+      check();
+      void exited.then(() => {
+        check();
+        reject(new Error(`the other process ended without printing ${pattern.source}: ${output}`));
+      });
     });
-    child.on('exit', () => reject(new Error('the other process ended before taking the lock')));
-  });
-  const done = new Promise<number | null>((resolve) => child.on('exit', (status) => resolve(status)));
-  return { locked, done };
+  return {
+    locked: waitFor(/locked/).then(() => undefined),
+    committedAt: waitFor(/committed (\d+)/).then((found) => Number(found[1])),
+    release: () => void child.stdin.end('commit\n'),
+    stop: () => void (child.exitCode === null && child.kill()),
+  };
 }
 
 describe('SQLite analytics store', () => {
   let harness: ReturnType<typeof createSqliteHarness>;
+  let others: LockHolder[];
 
   beforeEach(() => {
     harness = createSqliteHarness();
+    others = [];
   });
 
   afterEach(async () => {
+    for (const other of others) other.stop();
     await harness.cleanup();
   });
 
@@ -92,12 +129,16 @@ describe('SQLite analytics store', () => {
 
   it('waits for another process holding the write lock, then writes', async () => {
     const store = await harness.open();
-    const other = holdWriteLock(harness.file, 400);
+    const other = holdWriteLock(harness.file, { holdMs: 500 });
+    others.push(other);
     await other.locked;
     const started = Date.now();
     await store.recordFeedback('svc', [accepted('from-other-process', '2026-11-05T11:00:00Z', ['s-1'])], new Date());
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
-    expect(await other.done).toBe(0);
+    const finished = Date.now();
+    const committedAt = await other.committedAt;
+    // The write began while the other process held the lock and completed only after it committed.
+    expect(started).toBeLessThan(committedAt);
+    expect(finished).toBeGreaterThanOrEqual(committedAt);
     expect(await harness.knownFlags('from-other-process')).toEqual([true]);
     const report = await store.report(KNOWN_RANGE);
     expect(report.cards.map((c) => [c.cardId, c.issued, c.accepted])).toEqual([['other-card', 1, 1]]);
@@ -107,10 +148,18 @@ describe('SQLite analytics store', () => {
     await createSqliteStore({ dataDir: harness.dataDir, logger: silentLogger }).close();
     const impatient = createSqliteStore({ dataDir: harness.dataDir, logger: silentLogger, busyTimeoutMs: 50 });
     try {
-      const other = holdWriteLock(harness.file, 600);
+      const other = holdWriteLock(harness.file, 'on-request');
+      others.push(other);
       await other.locked;
-      await expect(impatient.recordFeedback('svc', [overridden('c-1', '2026-11-01T10:00:00Z')], new Date())).rejects.toThrow(/locked|busy/i);
-      expect(await other.done).toBe(0);
+      const t0 = Date.now();
+      let outcome = 'threw';
+      try { await impatient.recordFeedback('svc', [overridden('c-1', '2026-11-01T10:00:00Z')], new Date()); outcome = 'ok'; } catch (e) { outcome = String(e); }
+      const probe = new Database(harness.file);
+      const rows = probe.prepare('SELECT card_uuid FROM issued_cards').all();
+      probe.close();
+      process.stderr.write(`DEBUG outcome=${outcome} ms=${Date.now() - t0} rows=${JSON.stringify(rows)}\n`);
+      other.release();
+      await other.committedAt;
       expect(await impatient.recordFeedback('svc', [overridden('c-1', '2026-11-01T10:00:00Z')], new Date())).toEqual({ stored: 1, duplicates: 0 });
     } finally {
       await impatient.close();

@@ -1,0 +1,104 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BreakerMetrics, BreakerState, Metrics } from './types.js';
+
+/** The service's metrics plus the registry `/metrics` renders. */
+export interface ServiceMetrics extends Metrics, BreakerMetrics {
+  readonly registry: Registry;
+}
+
+/** Gauge values of `cds_fhir_breaker_state`. */
+export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = { closed: 0, 'half-open': 1, open: 2 };
+
+/** Request latencies are expected in single-digit milliseconds, with the CRD 5 s ceiling as the last bucket. */
+const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** FHIR calls are network round trips bounded by the per-call timeout. */
+const FHIR_CALL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+const SAFE_LABEL = /^[A-Za-z0-9._:/-]{1,100}$/;
+
+/** Label values come from the knowledge and the code, never from clients; this keeps a slip from exploding cardinality. */
+function bounded(value: string): string {
+  return SAFE_LABEL.test(value) ? value : 'other';
+}
+
+/**
+ * Prometheus metrics for the request path, in their own registry (default Node.js process
+ * metrics included), so tests and several app instances never share global state.
+ * Pass a registry to collect into one the caller already owns; it must not hold default metrics yet.
+ * @see https://prometheus.io/docs/practices/naming/
+ */
+export function createMetrics(registry: Registry = new Registry()): ServiceMetrics {
+  collectDefaultMetrics({ register: registry });
+
+  const requestDuration = new Histogram({
+    name: 'cds_request_duration_seconds',
+    help: 'CDS service calls by service id and HTTP status, from first byte in to response finished',
+    labelNames: ['service', 'status'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers: [registry],
+  });
+  const cards = new Counter({
+    name: 'cds_cards_total',
+    help: 'Cards returned, by card id and indicator',
+    labelNames: ['card_id', 'indicator'] as const,
+    registers: [registry],
+  });
+  const prefetch = new Counter({
+    name: 'cds_prefetch_total',
+    help: 'Prefetch keys read: used from the request, fetched from the FHIR server, or failed (412)',
+    labelNames: ['key', 'outcome'] as const,
+    registers: [registry],
+  });
+  const fhirCalls = new Histogram({
+    name: 'cds_fhir_call_duration_seconds',
+    help: 'Searches against EHR FHIR servers (all pages), by resource type and outcome; _count is the call count',
+    labelNames: ['resource_type', 'outcome'] as const,
+    buckets: FHIR_CALL_BUCKETS,
+    registers: [registry],
+  });
+  const unrecorded = new Counter({
+    name: 'cds_cards_unrecorded_total',
+    help: 'Issued cards that could not be recorded for analytics',
+    registers: [registry],
+  });
+  const feedback = new Counter({
+    name: 'cds_feedback_total',
+    help: 'Feedback items received, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const breaker = new Gauge({
+    name: 'cds_fhir_breaker_state',
+    help: 'Circuit breaker per FHIR server origin: 0 closed, 1 half-open, 2 open (the worst of the origin\'s base paths)',
+    labelNames: ['server_origin'] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    observeRequest({ service, status }, seconds) {
+      requestDuration.observe({ service: bounded(service), status: String(status) }, seconds);
+    },
+    countCard({ cardId, indicator }) {
+      cards.inc({ card_id: bounded(cardId), indicator: bounded(indicator) });
+    },
+    countPrefetch({ key, outcome }) {
+      prefetch.inc({ key: bounded(key), outcome });
+    },
+    observeFhirCall({ resourceType, outcome }, seconds) {
+      fhirCalls.observe({ resource_type: bounded(resourceType), outcome }, seconds);
+    },
+    countUnrecordedCards(count) {
+      if (count > 0) unrecorded.inc(count);
+    },
+    countFeedback({ outcome }) {
+      feedback.inc({ outcome: bounded(outcome) });
+    },
+    setBreakerState({ origin }, state) {
+      breaker.set({ server_origin: bounded(origin) }, BREAKER_STATE_VALUE[state]);
+    },
+    forgetBreaker({ origin }) {
+      breaker.remove({ server_origin: bounded(origin) });
+    },
+  };
+}
