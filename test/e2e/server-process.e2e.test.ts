@@ -1,0 +1,90 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { projectRoot } from '../../src/paths.js';
+
+const root = projectRoot();
+const serverJs = join(root, 'dist', 'src', 'server.js');
+let running: ChildProcessWithoutNullStreams | undefined;
+
+function start(env: Record<string, string>): ChildProcessWithoutNullStreams {
+  const child = spawn(process.execPath, [serverJs], {
+    cwd: root,
+    env: { PATH: process.env['PATH'] ?? '', PORT: '0', DATA_DIR: join(root, 'data', 'test-server-process'), ...env },
+  });
+  running = child;
+  return child;
+}
+
+/** Resolves with the port from the "listening" log line. */
+function listeningPort(child: ChildProcessWithoutNullStreams): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${buffered}`)), 15_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (const line of buffered.split('\n')) {
+        const match = /"msg":"listening"/.test(line) ? /"port":(\d+)/.exec(line) : null;
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${String(code)}: ${buffered}`)));
+  });
+}
+
+function exitOf(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; stderr: string }> {
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+}
+
+afterEach(() => {
+  if (running && running.exitCode === null) running.kill('SIGKILL');
+  running = undefined;
+});
+
+describe('the service as a process (npm start)', () => {
+  it('starts with built-in defaults, answers the README example and stops cleanly on SIGTERM', async () => {
+    const child = start({ LOG_LEVEL: 'info' });
+    const exited = exitOf(child);
+    const port = await listeningPort(child);
+    const discovery = await fetch(`http://127.0.0.1:${port}/cds-services`);
+    expect(discovery.status).toBe(200);
+    const example = readFileSync(join(root, 'fixtures', 'examples', 'order-sign-neck-massage-cervical-stenosis.json'), 'utf8');
+    const response = await fetch(`http://127.0.0.1:${port}/cds-services/spine-safety-order-sign`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: example,
+    });
+    expect(response.status).toBe(200);
+    const body: unknown = await response.json();
+    expect(body).toMatchObject({ cards: [{ indicator: 'warning', source: { topic: { code: 'cervical-stenosis-massage' } } }] });
+    child.kill('SIGTERM');
+    const { code } = await exited;
+    expect(code).toBe(0);
+  });
+
+  it('refuses to start in production without a trust file, saying why', async () => {
+    const { code, stderr } = await exitOf(start({ NODE_ENV: 'production' }));
+    expect(code).toBe(78);
+    expect(stderr).toContain('CDS_TRUST_FILE');
+  });
+
+  it('refuses to listen beyond loopback in development mode', async () => {
+    const { code, stderr } = await exitOf(start({ HOST: '0.0.0.0' }));
+    expect(code).toBe(78);
+    expect(stderr).toContain('loopback');
+  });
+
+  it('stops with a message naming the file when a trust file is broken', async () => {
+    const { code, stderr } = await exitOf(start({ CDS_TRUST_FILE: join(root, 'fixtures', 'examples', 'order-sign-neck-massage-cervical-stenosis.json') }));
+    expect(code).toBe(78);
+    expect(stderr).toContain('order-sign-neck-massage-cervical-stenosis.json');
+  });
+});
