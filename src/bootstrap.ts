@@ -1,11 +1,20 @@
 import type { Express } from 'express';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import { createBreakerGateway } from './fhir/breaker-gateway.js';
+import { createFhirKitGateway } from './fhir/gateway.js';
+import { createAnalyticsRouter } from './http/analytics-routes.js';
+import { createFeedbackRouter } from './http/feedback-routes.js';
+import { createOpsRouter } from './http/ops-routes.js';
 import { loadKnowledge } from './knowledge/load-knowledge.js';
 import type { Logger } from './logger.js';
+import { createMetrics } from './ops/metrics.js';
 import { createFhirServerPolicy } from './security/fhir-server-policy.js';
 import { createJwtAuthenticator } from './security/jwt-authenticator.js';
 import { loadTrustFile } from './security/trust-file.js';
+import { createStore } from './store/create-store.js';
+import { createCardRecorder } from './store/recorder.js';
+import { createResilientStore } from './store/resilient-store.js';
 
 export interface Service {
   readonly app: Express;
@@ -14,7 +23,8 @@ export interface Service {
 
 /**
  * Composes the running service from the configuration: knowledge (checked, or start-up stops),
- * caller trust, the analytics store and metrics.
+ * caller trust, the FHIR gateway behind per-server circuit breakers, metrics, and the analytics
+ * store with its recorder (opened in the background, so a database outage never stops cards).
  */
 export async function buildService(config: Config, logger: Logger): Promise<Service> {
   const knowledge = loadKnowledge();
@@ -25,13 +35,53 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
       'development mode: no CDS_TRUST_FILE, so callers are not authenticated (tokens are accepted unverified); loopback only',
     );
   }
+  const metrics = createMetrics();
+  const gateway = createBreakerGateway(
+    createFhirKitGateway({
+      callTimeoutMs: config.fhir.callTimeoutMs,
+      maxPages: config.fhir.maxPages,
+      pageSize: config.fhir.pageSize,
+      maxConcurrentCalls: config.fhir.maxConcurrentCalls,
+    }),
+    { failureThreshold: config.fhir.breakerFailureThreshold, resetMs: config.fhir.breakerResetMs, metrics },
+  );
+  const store = createResilientStore(() => createStore(config, logger), logger);
+  const recorder = createCardRecorder(store, logger, metrics);
+  const readiness = async () => {
+    const storeOk = await store.ping().then(
+      () => true,
+      () => false,
+    );
+    return { ready: storeOk, checks: { knowledge: 'ok' as const, store: storeOk ? ('ok' as const) : ('fail' as const) } };
+  };
   const app = createApp({
     config,
     knowledge,
     logger,
+    gateway,
+    metrics,
+    recorder,
     ...(trust ? { authenticator: createJwtAuthenticator(trust, config, logger) } : {}),
     fhirServerPolicy: createFhirServerPolicy(trust, config),
+    publicRouters: [createOpsRouter({ registry: metrics.registry, readiness })],
+    protectedRouters: [
+      createFeedbackRouter({
+        store,
+        logger,
+        metrics,
+        bodyLimitBytes: config.bodyLimitBytes,
+        knownServiceIds: new Set(knowledge.hooks.map((hook) => hook.id)),
+      }),
+      createAnalyticsRouter({ store, logger }),
+    ],
   });
   logger.info({ knowledgeVersion: knowledge.version, services: knowledge.hooks.map((h) => h.id) }, 'knowledge loaded');
-  return { app, close: async () => undefined };
+  return {
+    app,
+    close: async () => {
+      await recorder.close();
+      await store.close();
+      gateway.close();
+    },
+  };
 }

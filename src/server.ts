@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildService } from './bootstrap.js';
+import { runClustered } from './cluster.js';
 import { KnowledgeError } from './knowledge/load-knowledge.js';
 import { createLogger, type Logger } from './logger.js';
 import { TrustFileError } from './security/trust-file.js';
@@ -15,6 +16,11 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   const logger: Logger = createLogger(config.logLevel);
+  await runClustered(config, () => startWorker(config, logger), logger);
+}
+
+/** One worker: builds the service, listens, and drains on SIGTERM. */
+async function startWorker(config: Config, logger: Logger): Promise<void> {
   let service: Awaited<ReturnType<typeof buildService>>;
   try {
     service = await buildService(config, logger);

@@ -17,7 +17,10 @@ interface LockHolder {
   stop(): void;
 }
 
-/** Another process that takes the write lock, inserts one issued card, and commits after `holdMs` or when asked. */
+/**
+ * Another process that takes the write lock, inserts one issued card, and commits after `holdMs`
+ * or when asked; it exits when its stdin closes, so it cannot outlive the test run.
+ */
 function holdWriteLock(file: string, release: { holdMs: number } | 'on-request'): LockHolder {
   const code = `
     import Database from 'better-sqlite3';
@@ -34,7 +37,7 @@ function holdWriteLock(file: string, release: { holdMs: number } | 'on-request')
     };
     if (process.env.HOLD_MS === 'on-request') process.stdin.once('data', commit);
     else setTimeout(commit, Number(process.env.HOLD_MS));
-    setTimeout(() => process.exit(1), 15000).unref();
+    process.stdin.on('end', () => process.exit(1));
     process.stdout.write('locked\\n');
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
@@ -62,10 +65,15 @@ function holdWriteLock(file: string, release: { holdMs: number } | 'on-request')
         reject(new Error(`the other process ended without printing ${pattern.source}: ${output}`));
       });
     });
+  const locked = waitFor(/locked/).then(() => undefined);
+  const committedAt = waitFor(/committed (\d+)/).then((found) => Number(found[1]));
+  // Awaited by the tests that need them; a process stopped early must not raise unhandled rejections.
+  locked.catch(() => undefined);
+  committedAt.catch(() => undefined);
   return {
-    locked: waitFor(/locked/).then(() => undefined),
-    committedAt: waitFor(/committed (\d+)/).then((found) => Number(found[1])),
-    release: () => void child.stdin.end('commit\n'),
+    locked,
+    committedAt,
+    release: () => void child.stdin.write('commit\n'),
     stop: () => void (child.exitCode === null && child.kill()),
   };
 }
@@ -129,7 +137,7 @@ describe('SQLite analytics store', () => {
 
   it('waits for another process holding the write lock, then writes', async () => {
     const store = await harness.open();
-    const other = holdWriteLock(harness.file, { holdMs: 500 });
+    const other = holdWriteLock(harness.file, { holdMs: 1000 });
     others.push(other);
     await other.locked;
     const started = Date.now();
@@ -151,13 +159,7 @@ describe('SQLite analytics store', () => {
       const other = holdWriteLock(harness.file, 'on-request');
       others.push(other);
       await other.locked;
-      const t0 = Date.now();
-      let outcome = 'threw';
-      try { await impatient.recordFeedback('svc', [overridden('c-1', '2026-11-01T10:00:00Z')], new Date()); outcome = 'ok'; } catch (e) { outcome = String(e); }
-      const probe = new Database(harness.file);
-      const rows = probe.prepare('SELECT card_uuid FROM issued_cards').all();
-      probe.close();
-      process.stderr.write(`DEBUG outcome=${outcome} ms=${Date.now() - t0} rows=${JSON.stringify(rows)}\n`);
+      await expect(impatient.recordFeedback('svc', [overridden('c-1', '2026-11-01T10:00:00Z')], new Date())).rejects.toThrow(/locked|busy/i);
       other.release();
       await other.committedAt;
       expect(await impatient.recordFeedback('svc', [overridden('c-1', '2026-11-01T10:00:00Z')], new Date())).toEqual({ stored: 1, duplicates: 0 });

@@ -1,0 +1,58 @@
+import type { FeedbackItem } from '../cds/feedback-schema.js';
+import type { Logger } from '../logger.js';
+import type { AnalyticsStore, FeedbackWriteResult } from './analytics-store.js';
+import type { AnalyticsReport, ReportRange } from './report.js';
+import type { IssuedCard } from './types.js';
+
+export class StoreNotOpenError extends Error {
+  override readonly name = 'StoreNotOpenError';
+  constructor() {
+    super('analytics store is not open yet');
+  }
+}
+
+/**
+ * A store that keeps trying to open its database in the background. Until it is open every call
+ * rejects (feedback answers 503, the recorder keeps cards queued, readiness fails), so the
+ * service starts and returns cards even when the database is down at start-up.
+ */
+export function createResilientStore(open: () => Promise<AnalyticsStore>, logger: Logger, retryMs = 5000): AnalyticsStore {
+  let store: AnalyticsStore | undefined;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = async (): Promise<void> => {
+    try {
+      const opened = await open();
+      if (closed) {
+        await opened.close();
+        return;
+      }
+      store = opened;
+      logger.info('analytics store open');
+    } catch (error) {
+      logger.error({ err: { name: error instanceof Error ? error.name : 'unknown' }, retryMs }, 'analytics store unavailable; retrying');
+      if (!closed) {
+        timer = setTimeout(() => void attempt(), retryMs);
+        timer.unref();
+      }
+    }
+  };
+  const ready = attempt();
+  const current = (): AnalyticsStore => {
+    if (!store) throw new StoreNotOpenError();
+    return store;
+  };
+  return {
+    recordIssued: async (cards: readonly IssuedCard[]) => current().recordIssued(cards),
+    recordFeedback: async (serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult> =>
+      current().recordFeedback(serviceId, items, receivedAt),
+    report: async (range: ReportRange): Promise<AnalyticsReport> => current().report(range),
+    ping: async () => current().ping(),
+    close: async () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      await ready;
+      await store?.close();
+    },
+  };
+}
