@@ -19,8 +19,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import autocannon, { type AutocannonResult } from 'autocannon';
@@ -201,9 +201,10 @@ async function startFhirWorker(latencyMs: number, seed: Json[]): Promise<{ baseU
 async function listen(app: express.Express): Promise<{ server: Server; url: string }> {
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
   server.keepAliveTimeout = 65_000;
-  return { server, url: `http://127.0.0.1:${port}` };
+  return { server, url: `http://127.0.0.1:${address.port}` };
 }
 
 /** One POST, resolving with status and body; used for checks and the sequential scans. */
@@ -338,6 +339,16 @@ function printTable(headers: string[], rows: string[][]): void {
   for (const row of rows) console.log(line(row));
 }
 
+async function checkOneCard(url: string, body: string, agent: Agent, label: string): Promise<string> {
+  const { status, text } = await post(url, body, agent);
+  const parsed: unknown = JSON.parse(text);
+  const cards = typeof parsed === 'object' && parsed !== null && 'cards' in parsed ? parsed.cards : undefined;
+  if (status !== 200 || !Array.isArray(cards) || cards.length !== 1) throw new Error(`check failed for ${label}: ${status} ${text.slice(0, 300)}`);
+  return text;
+}
+
+const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, strict: true });
   const seconds = values.quick ? 2 : 6;
@@ -369,35 +380,27 @@ async function main(): Promise<void> {
     }),
   );
 
+  const parseLikeTheService = express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
+  let cardResponse = '{"cards":[]}';
   const bareApp = express();
   bareApp.disable('x-powered-by');
   bareApp.set('etag', false);
-  bareApp.post('/cds-services/:id', express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }), (_req, res) => {
+  bareApp.post('/cds-services/:id', parseLikeTheService, (_req, res) => {
     res.json({ cards: [] });
   });
-  let cardResponse = '{"cards":[]}';
-  bareApp.post('/same-answer', express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }), (_req, res) => {
+  bareApp.post('/same-answer', parseLikeTheService, (_req, res) => {
     res.type('application/json').send(cardResponse);
   });
   const bare = await listen(bareApp);
 
-  const fhir = await startFhirWorker(FHIR_LATENCY_MS, [PATIENT, ...conditions(40), ...procedures()]);
-
   const body40 = prefetchedBody(40);
   const body2000 = prefetchedBody(2000);
-  const bodyFallback = hookRequest(undefined, fhir.baseUrl);
   const serviceUrl = `${service.url}${SERVICE_PATH}`;
   const bareUrl = `${bare.url}${SERVICE_PATH}`;
-
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  for (const [label, body] of [['40 prefetched', body40], ['2,000 prefetched', body2000], ['fallback', bodyFallback]] as const) {
-    const { status, text } = await post(serviceUrl, body, agent);
-    const parsed: unknown = JSON.parse(text);
-    const cards = typeof parsed === 'object' && parsed !== null && 'cards' in parsed ? parsed.cards : undefined;
-    if (status !== 200 || !Array.isArray(cards) || cards.length !== 1) throw new Error(`check failed for ${label}: ${status} ${text.slice(0, 300)}`);
-    if (label === '40 prefetched') cardResponse = text;
-  }
-  console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} CPUs; ${CONNECTIONS} connections, ${seconds} s per case after ${warmup} s warm-up\n`);
+  cardResponse = await checkOneCard(serviceUrl, body40, agent, '40 Conditions');
+  await checkOneCard(serviceUrl, body2000, agent, '2,000 Conditions');
+  console.log(`node ${process.version}, ${cpus().length} CPUs; ${CONNECTIONS} connections, ${seconds} s per case after a warm-up\n`);
 
   const child = fork(fileURLToPath(import.meta.url), ['--load-generator'], { stdio: 'inherit' });
   const bare40 = await load(child, 'bare Express, 40-Condition body', bareUrl, body40, seconds, 1);
@@ -405,7 +408,23 @@ async function main(): Promise<void> {
   const svc40 = await load(child, 'order-sign, 40 Conditions prefetched', serviceUrl, body40, seconds, warmup);
   const bare2000 = await load(child, 'bare Express, 2,000-Condition body', bareUrl, body2000, seconds, 1);
   const svc2000 = await load(child, 'order-sign, 2,000 Conditions prefetched', serviceUrl, body2000, seconds, warmup);
+
+  const scans: Scan[] = [];
+  for (const count of [40, 250, 1000, 2000]) {
+    scans.push(await scan(`${count} Conditions`, serviceUrl, count === 40 ? body40 : count === 2000 ? body2000 : prefetchedBody(count), scanSeconds, agent));
+  }
+  for (const count of [40, 2000]) {
+    scans.push(await scan(`bare, ${count}-Condition body`, bareUrl, count === 40 ? body40 : body2000, scanSeconds, agent));
+  }
+  const serviceRssMb = peakRssMb();
+
+  // The FHIR server starts only now, so the peak RSS above is the service's own.
+  const fhir = await startFhirWorker(FHIR_LATENCY_MS, [PATIENT, ...conditions(40), ...procedures()]);
+  const bodyFallback = hookRequest(undefined, fhir.baseUrl);
+  await checkOneCard(serviceUrl, bodyFallback, agent, 'fallback');
   const fallback = await load(child, `order-sign, no prefetch, FHIR server at ${FHIR_LATENCY_MS} ms`, serviceUrl, bodyFallback, seconds, warmup);
+  const fallbackScan = await scan(`fallback, FHIR at ${FHIR_LATENCY_MS} ms`, serviceUrl, bodyFallback, scanSeconds, agent);
+  scans.push(fallbackScan);
 
   const rows: Row[] = [svc40, bare40, bareCard, svc2000, bare2000, fallback];
   const ratio = new Map<Row, number>([
@@ -424,16 +443,9 @@ async function main(): Promise<void> {
     rows.map((r) => [r.name, String(r.bodyKb), r.rps.toFixed(0), String(r.p50), String(r.p99), fixed(ratio, r), r.cpuUs.toFixed(0), fixed(cpuRatio, r), String(r.errors)]),
   );
   console.log('x bare (CPU) = bare CPU per request / this CPU per request: the throughput ratio on a machine with a core to spare.');
+  console.log('The fallback row\'s CPU includes the FHIR server thread.');
 
   console.log('\nSequential requests (one keep-alive connection), latency in ms:');
-  const scans: Scan[] = [];
-  for (const count of [40, 250, 1000, 2000]) {
-    scans.push(await scan(`${count} Conditions`, serviceUrl, count === 40 ? body40 : count === 2000 ? body2000 : prefetchedBody(count), scanSeconds, agent));
-  }
-  for (const count of [40, 2000]) {
-    scans.push(await scan(`bare, ${count}-Condition body`, bareUrl, count === 40 ? body40 : body2000, scanSeconds, agent));
-  }
-  scans.push(await scan(`fallback, FHIR at ${FHIR_LATENCY_MS} ms`, serviceUrl, bodyFallback, scanSeconds, agent));
   printTable(
     ['case', 'body KB', 'n', 'p50', 'p99', 'mean'],
     scans.map((s) => [s.label, String(s.bodyKb), String(s.n), ms(s.p50), ms(s.p99), ms(s.mean)]),
@@ -443,12 +455,11 @@ async function main(): Promise<void> {
   if (first && last) {
     console.log(`\nslope: ${((1000 * (last.mean - first.mean)) / (2000 - 40)).toFixed(1)} µs per extra Condition (mean, 40 -> 2,000)`);
   }
-  const fallbackScan = scans.at(-1);
-  if (fallbackScan) {
-    const trips = fallbackScan.p50 / FHIR_LATENCY_MS;
-    console.log(`fallback p50 ${ms(fallbackScan.p50)} ms sequential (${trips.toFixed(2)} x the ${FHIR_LATENCY_MS} ms round trip; parallel reads ~1x, serial >= 2x); p50 ${fallback.p50} ms under ${CONNECTIONS} connections`);
-  }
-  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (service and the FHIR server thread; the load generator is a separate process); total ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+  const trips = fallbackScan.p50 / FHIR_LATENCY_MS;
+  console.log(
+    `fallback: p50 ${ms(fallbackScan.p50)} ms sequential, ${trips.toFixed(2)} x the ${FHIR_LATENCY_MS} ms round trip (parallel reads ~1x, one after the other >= 2x); p50 ${fallback.p50} ms under ${CONNECTIONS} connections`,
+  );
+  console.log(`peak RSS: ${serviceRssMb.toFixed(0)} MB service alone, ${peakRssMb().toFixed(0)} MB with the FHIR server thread (the load generator is a separate process); total ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
 
   child.send('stop');
   agent.destroy();

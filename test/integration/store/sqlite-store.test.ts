@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { projectRoot } from '../../../src/paths.js';
-import { createSqliteStore } from '../../../src/store/sqlite-store.js';
-import { accepted, CSM, issuedCard, KNOWN_RANGE, overridden, PATIENT_HASH, silentLogger, createSqliteHarness } from './store-harness.js';
+import { accepted, CSM, issuedCard, KNOWN_RANGE, overridden, PATIENT_HASH, createSqliteHarness } from './store-harness.js';
 
 interface LockHolder {
   /** Resolves once the other process holds the write lock. */
@@ -150,21 +149,5 @@ describe('SQLite analytics store', () => {
     expect(await harness.knownFlags('from-other-process')).toEqual([true]);
     const report = await store.report(KNOWN_RANGE);
     expect(report.cards.map((c) => [c.cardId, c.issued, c.accepted])).toEqual([['other-card', 1, 1]]);
-  });
-
-  it('fails the write (so callers can answer 503) when the lock is held past the busy timeout', async () => {
-    await createSqliteStore({ dataDir: harness.dataDir, logger: silentLogger }).close();
-    const impatient = createSqliteStore({ dataDir: harness.dataDir, logger: silentLogger, busyTimeoutMs: 50 });
-    try {
-      const other = holdWriteLock(harness.file, 'on-request');
-      others.push(other);
-      await other.locked;
-      await expect(impatient.recordFeedback('svc', [overridden('c-1', '2026-11-01T10:00:00Z')], new Date())).rejects.toThrow(/locked|busy/i);
-      other.release();
-      await other.committedAt;
-      expect(await impatient.recordFeedback('svc', [overridden('c-1', '2026-11-01T10:00:00Z')], new Date())).toEqual({ stored: 1, duplicates: 0 });
-    } finally {
-      await impatient.close();
-    }
   });
 });
