@@ -3,6 +3,7 @@ import express, { type Express, type Router } from 'express';
 import type { Config } from './config.js';
 import { CdsError } from './errors.js';
 import { createFhirKitGateway, type FhirGateway } from './fhir/gateway.js';
+import { createAnalyticsAccess } from './http/analytics-access.js';
 import { createAuthMiddleware } from './http/authenticate.js';
 import { createCdsRouter } from './http/cds-routes.js';
 import { createCorsMiddleware } from './http/cors.js';
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): Express {
   for (const router of deps.publicRouters ?? []) app.use(router);
 
   const authenticate = createAuthMiddleware(deps.authenticator, config);
+  if (deps.authenticator) app.use('/analytics', createAnalyticsAccess(config.analyticsPassword));
   app.use(['/cds-services', '/analytics'], authenticate);
   app.use(
     createCdsRouter({

@@ -31,6 +31,7 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default('data'),
   DATABASE_URL: optionalString,
   WORKERS: intFrom(1),
+  ANALYTICS_PASSWORD: optionalString,
 });
 
 /** The service configuration: parsed once from the environment, then frozen. */
@@ -61,6 +62,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly workers: number;
+  /** Lets people open /analytics in a browser with HTTP Basic (any user name, this password). */
+  readonly analyticsPassword: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -112,6 +115,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Development mode (no CDS_TRUST_FILE) listens on loopback only; HOST=${e.HOST} needs CDS_TRUST_FILE`,
     );
   }
+  if (e.ANALYTICS_PASSWORD !== undefined && e.ANALYTICS_PASSWORD.length < 12) {
+    throw new ConfigError('ANALYTICS_PASSWORD must be at least 12 characters');
+  }
   if (production && !e.PATIENT_HASH_SECRET) {
     throw new ConfigError('NODE_ENV=production requires PATIENT_HASH_SECRET');
   }
@@ -145,6 +151,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     workers: e.WORKERS,
+    analyticsPassword: e.ANALYTICS_PASSWORD,
   };
   return deepFreeze(config);
 }

@@ -21,7 +21,7 @@ export function audienceFor(publicBaseUrl: string, originalUrl: string): string 
  */
 export function createAuthMiddleware(authenticator: Authenticator | undefined, config: Pick<Config, 'publicBaseUrl'>): RequestHandler {
   return (req, res, next) => {
-    if (authenticator === undefined || req.method === 'OPTIONS') {
+    if (authenticator === undefined || req.method === 'OPTIONS' || res.locals['caller'] !== undefined) {
       next();
       return;
     }

@@ -47,6 +47,7 @@ beforeAll(async () => {
     HOST: '127.0.0.1',
     CDS_PUBLIC_BASE_URL: BASE,
     CDS_TRUST_FILE: trustFile,
+    DATA_DIR: dir,
     LOG_LEVEL: 'silent',
   });
   ({ app } = await buildService(config, createLogger('silent')));
