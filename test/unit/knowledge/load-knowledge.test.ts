@@ -18,6 +18,7 @@ function copyKnowledge(): string {
 
 function edit(dir: string, file: string, change: (json: Record<string, unknown>) => void): void {
   const path = join(dir, file);
+  if (!copies.includes(dir) || path.startsWith(`${root}/`)) throw new Error(`refusing to edit ${path}: not a temporary copy`);
   const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   change(json);
   writeFileSync(path, JSON.stringify(json));
@@ -47,6 +48,7 @@ describe('knowledge checked at start-up', () => {
 
   it('names the file of invalid JSON', () => {
     const dir = copyKnowledge();
+    edit(dir, 'hooks/order-sign.json', () => undefined);
     writeFileSync(join(dir, 'hooks', 'order-sign.json'), '{ not json');
     expect(() => loadKnowledge(dir)).toThrow(/hooks\/order-sign\.json: not valid JSON/);
   });
