@@ -5,6 +5,8 @@ import { isObject, str, type JsonObject } from './json.js';
  * (`https://ehr/fhir/Patient/123/_history/2`).
  */
 export function referencesPatient(reference: string, patientId: string): boolean {
+  // The common relative form `Patient/{id}` needs no parsing (an id holding `/` or `?` takes the long way).
+  if (patientId !== '' && reference.length === patientId.length + 8 && reference.startsWith('Patient/') && reference.endsWith(patientId) && !/[/?]/.test(patientId)) return true;
   const path = reference.split('?')[0] ?? '';
   const m = /(?:^|\/)Patient\/([^/]+)(?:\/_history\/[^/]+)?$/.exec(path);
   return m !== null && m[1] === patientId;
@@ -14,10 +16,13 @@ export type Ownership = 'patient' | 'other' | 'none';
 
 /** Whose resource this is, from `subject` (R4/STU3) or `patient` (DSTU2). */
 export function ownership(resource: JsonObject, patientId: string): Ownership {
-  const refs = [resource['subject'], resource['patient']].filter(isObject).map((r) => str(r['reference']));
-  const present = refs.filter((r): r is string => r !== undefined);
-  if (present.length === 0) {
-    return isObject(resource['subject']) || isObject(resource['patient']) ? 'other' : 'none';
+  const subject = resource['subject'];
+  const patient = resource['patient'];
+  const subjectRef = isObject(subject) ? str(subject['reference']) : undefined;
+  const patientRef = isObject(patient) ? str(patient['reference']) : undefined;
+  if (subjectRef === undefined && patientRef === undefined) {
+    return isObject(subject) || isObject(patient) ? 'other' : 'none';
   }
-  return present.some((ref) => referencesPatient(ref, patientId)) ? 'patient' : 'other';
+  const own = (subjectRef !== undefined && referencesPatient(subjectRef, patientId)) || (patientRef !== undefined && referencesPatient(patientRef, patientId));
+  return own ? 'patient' : 'other';
 }

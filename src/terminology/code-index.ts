@@ -24,6 +24,8 @@ export function normaliseCode(system: string, code: string): string {
   return system === ICD10CM ? upper.replace(/\./g, '') : upper;
 }
 
+const MAX_REMEMBERED_ANSWERS = 10_000;
+
 interface FilterEntry {
   readonly pattern: RegExp;
   readonly cls: KnowledgeClass;
@@ -36,6 +38,9 @@ interface FilterEntry {
 export class CodeIndex {
   private readonly exact = new Map<string, { classes: KnowledgeClass[]; regionUnknown: boolean }>();
   private readonly filters = new Map<string, FilterEntry[]>();
+  /** Answers by system and code as sent, bounded: a chart repeats the same few hundred codings. */
+  private readonly answers = new Map<string, Map<string, CodeInfo | undefined>>();
+  private remembered = 0;
 
   addConcept(system: string, code: string, cls: KnowledgeClass, regionUnknown: boolean): void {
     const sys = normaliseSystem(system);
@@ -44,6 +49,7 @@ export class CodeIndex {
     if (!entry.classes.includes(cls)) entry.classes.push(cls);
     entry.regionUnknown = entry.regionUnknown || regionUnknown;
     this.exact.set(key, entry);
+    this.forget();
   }
 
   addFilter(system: string, pattern: string, cls: KnowledgeClass): void {
@@ -51,10 +57,28 @@ export class CodeIndex {
     const list = this.filters.get(sys) ?? [];
     list.push({ pattern: new RegExp(pattern), cls });
     this.filters.set(sys, list);
+    this.forget();
   }
 
   /** The classes of a coding, or undefined when the coding is not recognised at all. */
   lookup(system: string, code: string): CodeInfo | undefined {
+    const known = this.answers.get(system);
+    if (known?.has(code)) return known.get(code);
+    const info = this.compute(system, code);
+    if (this.remembered >= MAX_REMEMBERED_ANSWERS) this.forget();
+    const bySystem = this.answers.get(system) ?? new Map<string, CodeInfo | undefined>();
+    bySystem.set(code, info);
+    this.answers.set(system, bySystem);
+    this.remembered += 1;
+    return info;
+  }
+
+  private forget(): void {
+    this.answers.clear();
+    this.remembered = 0;
+  }
+
+  private compute(system: string, code: string): CodeInfo | undefined {
     const sys = normaliseSystem(system);
     const normalised = normaliseCode(sys, code);
     const exact = this.exact.get(`${sys}|${normalised}`);

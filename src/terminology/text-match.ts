@@ -8,6 +8,12 @@ interface CompiledPhrase {
   readonly requires: readonly Tokens[] | undefined;
 }
 
+/** A phrase with the position of its class in the rules. */
+interface IndexedPhrase {
+  readonly classIndex: number;
+  readonly phrase: CompiledPhrase;
+}
+
 /** Result of reading one free-text entry. */
 export interface TextMatch {
   readonly classes: ReadonlySet<TextClass>;
@@ -126,6 +132,35 @@ export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
     return { suspected };
   }
 
+  // Phrases indexed by their first word (and its plural), so a clause costs one map lookup per
+  // token instead of a scan for every phrase: nearly every text in a problem list matches nothing.
+  const byFirstWord = new Map<string, IndexedPhrase[]>();
+  const everywhere: IndexedPhrase[] = [];
+  classes.forEach(([, phrases], classIndex) => {
+    for (const phrase of phrases) {
+      const entry = { classIndex, phrase };
+      const first = phrase.tokens[0];
+      if (first === undefined) {
+        everywhere.push(entry);
+        continue;
+      }
+      for (const key of first === '?' ? [first] : [first, `${first}s`]) {
+        const list = byFirstWord.get(key) ?? [];
+        list.push(entry);
+        byFirstWord.set(key, list);
+      }
+    }
+  });
+
+  /** Whether `phrase` occurs at `start`, its first word being known to match. */
+  function restMatches(tokens: Tokens, phrase: Tokens, start: number): boolean {
+    if (start + phrase.length > tokens.length) return false;
+    for (let j = 1; j < phrase.length; j += 1) {
+      if (!wordMatches(tokens[start + j], phrase[j] ?? '')) return false;
+    }
+    return true;
+  }
+
   function match(text: string): TextMatch {
     const found = new Set<TextClass>();
     let allSuspected = true;
@@ -133,18 +168,30 @@ export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
       const tokens = tokenize(clause);
       if (tokens.length === 0) continue;
       let map: ReturnType<typeof cueMap> | undefined;
-      for (const [cls, phrases] of classes) {
-        for (const phrase of phrases) {
-          if (phrase.requires && !anyIn(tokens, phrase.requires, 0, tokens.length)) continue;
-          for (const start of findAll(tokens, phrase.tokens)) {
-            map ??= cueMap(tokens);
-            const occurrence = readOccurrence(tokens, map, start, phrase.tokens.length);
-            if (!occurrence) continue;
-            found.add(cls);
-            if (!occurrence.suspected) allSuspected = false;
-            if (!allSuspected) break;
-          }
+      let hits: boolean[] | undefined;
+      const read = (entry: IndexedPhrase, start: number): void => {
+        const { phrase } = entry;
+        if (phrase.requires && !anyIn(tokens, phrase.requires, 0, tokens.length)) return;
+        map ??= cueMap(tokens);
+        const occurrence = readOccurrence(tokens, map, start, phrase.tokens.length);
+        if (!occurrence) return;
+        hits ??= [];
+        hits[entry.classIndex] = true;
+        if (!occurrence.suspected) allSuspected = false;
+      };
+      for (let start = 0; start < tokens.length; start += 1) {
+        for (const entry of byFirstWord.get(tokens[start] ?? '') ?? []) {
+          if (restMatches(tokens, entry.phrase.tokens, start)) read(entry, start);
         }
+      }
+      for (const entry of everywhere) {
+        for (let start = 0; start <= tokens.length; start += 1) read(entry, start);
+      }
+      if (!hits) continue;
+      // Classes go in in the rules' order, as a scan class by class would add them.
+      for (let classIndex = 0; classIndex < classes.length; classIndex += 1) {
+        const cls = classes[classIndex]?.[0];
+        if (cls && hits[classIndex]) found.add(cls);
       }
     }
     return { classes: found, suspected: found.size > 0 && allSuspected };
