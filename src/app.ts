@@ -46,7 +46,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(createRequestLog(logger, deps.metrics));
   app.use(createCorsMiddleware(config));
-  app.use(createRationaleRouter(knowledge));
+  app.use('/rationale', createRationaleRouter(knowledge));
   for (const router of deps.publicRouters ?? []) app.use(router);
 
   const authenticate = createAuthMiddleware(deps.authenticator, config);

@@ -4,21 +4,25 @@ import { CdsError } from '../errors.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import { methodNotAllowed } from './cds-routes.js';
 
-/** Human-readable rationale pages, linked from every card; public and stable: `/rationale/{card id}`. */
+/** Human-readable rationale pages, linked from every card; public and stable: `/rationale/{card id}`. Mount at `/rationale`. */
 export function createRationaleRouter(knowledge: Knowledge): Router {
   const router = Router();
   const index = renderRationaleIndex(knowledge);
   const pages = new Map([...knowledge.cards.keys()].map((id) => [id, renderRationalePage(id, knowledge) ?? '']));
-  router.get('/rationale', (_req, res) => res.redirect(301, 'rationale/'));
   router
-    .route('/rationale/')
-    .get((_req, res) => {
+    .route('/')
+    .get((req, res) => {
+      // The index links relatively, so it must be served at /rationale/ with its slash.
+      if (!req.originalUrl.split('?')[0]?.endsWith('/')) {
+        res.redirect(301, `${req.baseUrl}/`);
+        return;
+      }
       res.locals['route'] = 'rationale';
       res.type('html').send(index);
     })
     .all(methodNotAllowed('GET'));
   router
-    .route('/rationale/:cardId')
+    .route('/:cardId')
     .get((req, res, next) => {
       res.locals['route'] = 'rationale';
       const page = pages.get(req.params['cardId'] ?? '');
