@@ -27,8 +27,7 @@ import autocannon, { type AutocannonResult } from 'autocannon';
 import express from 'express';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createBreakerGateway } from '../src/fhir/breaker-gateway.js';
-import { createFhirKitGateway } from '../src/fhir/gateway.js';
+import { createGatewayFromConfig } from '../src/fhir/create-gateway.js';
 import { createOpsRouter } from '../src/http/ops-routes.js';
 import { loadKnowledge } from '../src/knowledge/load-knowledge.js';
 import { createLogger } from '../src/logger.js';
@@ -360,15 +359,7 @@ async function main(): Promise<void> {
   const knowledge = loadKnowledge();
   const logger = createLogger('silent');
   const metrics = createMetrics();
-  const gateway = createBreakerGateway(
-    createFhirKitGateway({
-      callTimeoutMs: config.fhir.callTimeoutMs,
-      maxPages: config.fhir.maxPages,
-      pageSize: config.fhir.pageSize,
-      maxConcurrentCalls: config.fhir.maxConcurrentCalls,
-    }),
-    { failureThreshold: config.fhir.breakerFailureThreshold, resetMs: config.fhir.breakerResetMs, metrics },
-  );
+  const gateway = createGatewayFromConfig(config, metrics);
   const service = await listen(
     createApp({
       config,

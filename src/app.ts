@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type Router } from 'express';
 import type { Config } from './config.js';
 import { CdsError } from './errors.js';
-import { createFhirKitGateway, type FhirGateway } from './fhir/gateway.js';
+import { createGatewayFromConfig } from './fhir/create-gateway.js';
+import type { FhirGateway } from './fhir/gateway.js';
 import { createAnalyticsAccess } from './http/analytics-access.js';
 import { createAuthMiddleware } from './http/authenticate.js';
 import { createCdsRouter } from './http/cds-routes.js';
@@ -55,14 +56,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     createCdsRouter({
       knowledge,
-      gateway:
-        deps.gateway ??
-        createFhirKitGateway({
-          callTimeoutMs: config.fhir.callTimeoutMs,
-          maxPages: config.fhir.maxPages,
-          pageSize: config.fhir.pageSize,
-          maxConcurrentCalls: config.fhir.maxConcurrentCalls,
-        }),
+      gateway: deps.gateway ?? createGatewayFromConfig(config, deps.metrics),
       fhirServerPolicy: deps.fhirServerPolicy ?? createFhirServerPolicy(undefined, config),
       logger,
       metrics: deps.metrics,

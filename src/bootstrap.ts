@@ -1,8 +1,7 @@
 import type { Express } from 'express';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
-import { createBreakerGateway } from './fhir/breaker-gateway.js';
-import { createFhirKitGateway } from './fhir/gateway.js';
+import { createGatewayFromConfig } from './fhir/create-gateway.js';
 import { createAnalyticsRouter } from './http/analytics-routes.js';
 import { createFeedbackRouter } from './http/feedback-routes.js';
 import { createOpsRouter } from './http/ops-routes.js';
@@ -36,15 +35,7 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
     );
   }
   const metrics = createMetrics();
-  const gateway = createBreakerGateway(
-    createFhirKitGateway({
-      callTimeoutMs: config.fhir.callTimeoutMs,
-      maxPages: config.fhir.maxPages,
-      pageSize: config.fhir.pageSize,
-      maxConcurrentCalls: config.fhir.maxConcurrentCalls,
-    }),
-    { failureThreshold: config.fhir.breakerFailureThreshold, resetMs: config.fhir.breakerResetMs, metrics },
-  );
+  const gateway = createGatewayFromConfig(config, metrics);
   const store = createResilientStore(() => createStore(config, logger), logger);
   const recorder = createCardRecorder(store, logger, metrics);
   const readiness = async () => {
