@@ -7,7 +7,7 @@ export interface FhirSearch {
   readonly baseUrl: string;
   /** Bearer token from `fhirAuthorization`; used for this call only, never logged or stored. */
   readonly token: string | undefined;
-  /** A relative search, e.g. `Condition?patient=123`. */
+  /** A relative search, e.g. `Condition?patient=123`, or the absolute `next` link of a page from this server. */
   readonly query: string;
   /** Aborts when the call's overall deadline passes. */
   readonly signal: AbortSignal;
@@ -54,7 +54,8 @@ export function isUnderBase(url: string, baseUrl: string): boolean {
   return target.pathname === prefix || target.pathname.startsWith(`${prefix}/`);
 }
 
-function nextLink(bundle: unknown): string | undefined {
+/** The `next` link of a searchset Bundle, if any. */
+export function nextLink(bundle: unknown): string | undefined {
   if (!isObject(bundle)) return undefined;
   const next = objects(bundle['link']).find((link) => link['relation'] === 'next');
   return next ? str(next['url']) : undefined;
@@ -104,6 +105,8 @@ export function createFhirKitGateway(options: GatewayOptions): FhirGateway {
   const semaphore = new Semaphore(options.maxConcurrentCalls);
   return {
     async search(request: FhirSearch): Promise<FhirSearchResult> {
+      const continuation = /^https?:\/\//i.test(request.query);
+      if (continuation && !isUnderBase(request.query, request.baseUrl)) throw new FhirCallError('rejected');
       const [resourceType = '', queryString = ''] = request.query.split('?');
       const searchParams: Record<string, string> = Object.fromEntries(new URLSearchParams(queryString));
       searchParams['_count'] ??= String(options.pageSize);
@@ -115,7 +118,9 @@ export function createFhirKitGateway(options: GatewayOptions): FhirGateway {
       const resources: unknown[] = [];
       let signal = callSignal();
       try {
-        let bundle: unknown = await semaphore.run(() => client.search({ resourceType, searchParams, options: { signal } }));
+        let bundle: unknown = await semaphore.run(() =>
+          continuation ? client.request(request.query, { options: { signal } }) : client.search({ resourceType, searchParams, options: { signal } }),
+        );
         for (let page = 1; ; page += 1) {
           if (!isObject(bundle) || bundle['resourceType'] !== 'Bundle') throw new FhirCallError('invalid');
           resources.push(...bundleResources(bundle));

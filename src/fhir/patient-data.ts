@@ -1,12 +1,12 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/types.js';
 import { CdsError } from '../errors.js';
-import { bundleResources, FhirCallError, type FhirGateway } from './gateway.js';
+import { bundleResources, FhirCallError, isUnderBase, nextLink, type FhirGateway } from './gateway.js';
 import { isObject, objects, str } from './json.js';
 
 /** What a prefetch key holds, read per CDS Hooks 2.0 §Prefetch (checklist §2.5). */
 export type PrefetchRead =
-  | { readonly state: 'data'; readonly resources: unknown[] }
+  | { readonly state: 'data'; readonly resources: unknown[]; readonly next?: string }
   | { readonly state: 'absent' }
   | { readonly state: 'failed' };
 
@@ -33,7 +33,8 @@ export function readPrefetch(prefetch: Record<string, unknown> | null | undefine
     const anyError = outcomes.some((oo) => isObject(oo) && objects(oo['issue']).some((issue) => FAILING_SEVERITIES.has(str(issue['severity']) ?? 'error')));
     if (anyError || outcomes.length === entries.length) return { state: 'failed' };
   }
-  return { state: 'data', resources: bundleResources(value) };
+  const next = nextLink(value);
+  return next ? { state: 'data', resources: bundleResources(value), next } : { state: 'data', resources: bundleResources(value) };
 }
 
 /** Fills `{{context.x}}` tokens of a prefetch template (values URL-encoded). */
@@ -79,7 +80,7 @@ export async function loadKey(request: DataRequest, deps: DataDeps): Promise<unk
   const read = readPrefetch(request.prefetch, request.key);
   if (read.state === 'data') {
     deps.metrics?.countPrefetch({ key: request.key, outcome: 'used' });
-    return read.resources;
+    return read.next ? [...read.resources, ...(await remainingPages(read.next, request, deps))] : read.resources;
   }
   const query = fillTemplate(request.template, request.context);
   if (!request.access.fhirServer || !query) {
@@ -98,5 +99,27 @@ export async function loadKey(request: DataRequest, deps: DataDeps): Promise<unk
     const status = error instanceof FhirCallError ? error.status : undefined;
     deps.logger.warn({ key: request.key, prefetch: read.state, fhirError: kind, fhirStatus: status }, 'FHIR fallback failed');
     throw new CdsError('DATA_UNAVAILABLE', [{ message: `"${request.key}" could not be read from the FHIR server (${kind === 'timeout' ? 'timed out' : kind})` }]);
+  }
+}
+
+/**
+ * CDS Hooks 2.0 allows a paged prefetch: the rest is read from the FHIR server when the `next`
+ * link points at the server the caller may use (same page cap). Otherwise, or when that read
+ * fails, the prefetched page is used as it is and the gap is logged: a partial record still
+ * raises the alerts it can, where a 412 would raise none.
+ */
+async function remainingPages(next: string, request: DataRequest, deps: DataDeps): Promise<unknown[]> {
+  const server = request.access.fhirServer;
+  if (!server || !isUnderBase(next, server)) {
+    deps.logger.warn({ key: request.key, reason: server ? 'next-link-off-server' : 'no-fhir-access' }, 'paged prefetch used as partial');
+    return [];
+  }
+  try {
+    const result = await deps.gateway.search({ baseUrl: server, token: request.access.token, query: next, signal: request.signal });
+    if (result.truncated) deps.logger.warn({ key: request.key }, 'paged prefetch truncated at the page cap');
+    return result.resources;
+  } catch (error) {
+    deps.logger.warn({ key: request.key, fhirError: error instanceof FhirCallError ? error.kind : 'unknown' }, 'paged prefetch used as partial');
+    return [];
   }
 }
