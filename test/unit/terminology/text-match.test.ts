@@ -133,3 +133,21 @@ describe('tokens and clauses', () => {
     expect(tokenize('Cord compression?')).toEqual(['cord', 'compression', '?']);
   });
 });
+
+describe('plain-text forms of coded members (safer readings)', () => {
+  it.each([
+    ['Urinary incontinence', 'RED_FLAG'],
+    ['Faecal incontinence', 'RED_FLAG'],
+    ['Neurogenic bladder', 'RED_FLAG'],
+    ['Abnormal gait', 'RED_FLAG'],
+    ['Osteopathic manipulative treatment', 'MANIPULATION'],
+    ['Cervical adjustment', 'MANIPULATION'],
+  ])('reads "%s" as %s', (value, cls) => {
+    expect(classes(value)).toEqual([cls]);
+  });
+
+  it('needs a spinal word for "manipulative" and "adjustment"', () => {
+    expect(classes('Dose adjustment')).toEqual([]);
+    expect(classes('Manipulative behaviour')).toEqual([]);
+  });
+});
