@@ -49,8 +49,17 @@ function ownResources(resources: unknown[], patientId: string, allowNoSubject: b
   return own;
 }
 
+/** Draft orders; one sent without an id takes it from a `Type/id` fullUrl, so it can still be removed. */
 function draftOrderResources(request: CdsRequest): JsonObject[] {
-  return objects(request.context.draftOrders?.entry).map((entry) => entry['resource']).filter(isObject);
+  const orders: JsonObject[] = [];
+  for (const entry of objects(request.context.draftOrders?.entry)) {
+    const resource = entry['resource'];
+    if (!isObject(resource)) continue;
+    const fromUrl = str(entry['fullUrl'])?.match(/(?:^|\/)([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/);
+    const id = fromUrl && fromUrl[1] === resource['resourceType'] ? fromUrl[2] : undefined;
+    orders.push(str(resource['id']) === undefined && id ? { ...resource, id } : resource);
+  }
+  return orders;
 }
 
 /** `ServiceRequest/abc` from a selection, also when sent as an absolute URL. */
