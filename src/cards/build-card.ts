@@ -42,7 +42,7 @@ function focusConditions(decision: Decision, state: PatientState): { name: strin
     if (first) return { name: conditionName(first), entries: [...state.cord, ...state.malignant] };
     const flag = state.redFlags[0];
     const spinal = state.flaggedWith[0];
-    const name = flag && spinal ? `${conditionName(flag)} with ${midSentence(spinal.label)}` : 'neurological red flags';
+    const name = flag && spinal ? `${conditionName(flag)} and ${midSentence(spinal.label)}` : 'neurological red flags';
     return { name, entries: [...state.redFlags, ...state.flaggedWith, ...state.malignant] };
   }
   if (decision.row === 5) {
