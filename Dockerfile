@@ -47,6 +47,8 @@ WORKDIR /app
 COPY --chown=root:root package.json ./
 COPY --chown=root:root --from=prod-deps /app/node_modules ./node_modules
 COPY --chown=root:root --from=build /app/dist/src ./dist/src
+# The analytics report for the terminal: docker exec <container> node dist/scripts/report.js
+COPY --chown=root:root --from=build /app/dist/scripts/report.js ./dist/scripts/report.js
 # Knowledge is data read at start-up: value sets, text rules, hook definitions, card templates.
 COPY --chown=root:root knowledge ./knowledge
 COPY --chown=root:root hooks ./hooks
