@@ -29,3 +29,14 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   };
   return destination ? pino(options, destination) : pino(options);
 }
+
+/**
+ * What an unexpected error may tell the log: its class, its code (e.g. `SQLITE_BUSY`, `ECONNREFUSED`)
+ * and its stack frames, never its message, which can quote request data.
+ */
+export function errorKind(error: unknown): { name: string; code?: string; frames?: string } {
+  if (!(error instanceof Error)) return { name: typeof error };
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  const frames = error.stack?.split('\n').slice(1, 8).join('\n');
+  return { name: error.name, ...(code ? { code } : {}), ...(frames ? { frames } : {}) };
+}

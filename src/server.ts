@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildService } from './bootstrap.js';
 import { runClustered } from './cluster.js';
 import { KnowledgeError } from './knowledge/load-knowledge.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, errorKind, type Logger } from './logger.js';
 import { TrustFileError } from './security/trust-file.js';
 
 /** Starts the service: configuration, knowledge and trust checked first, then listen; SIGTERM drains and stops. */
@@ -51,7 +51,7 @@ async function startWorker(config: Config, logger: Logger): Promise<void> {
     server.close(() => {
       service
         .close()
-        .catch((error: unknown) => logger.error({ err: { name: error instanceof Error ? error.name : 'unknown' } }, 'close failed'))
+        .catch((error: unknown) => logger.error({ err: errorKind(error) }, 'close failed'))
         .finally(() => process.exit(0));
     });
     server.closeIdleConnections();
@@ -59,7 +59,7 @@ async function startWorker(config: Config, logger: Logger): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('unhandledRejection', (reason) => {
-    logger.error({ err: { name: reason instanceof Error ? reason.name : typeof reason } }, 'unhandled rejection');
+    logger.error({ err: errorKind(reason) }, 'unhandled rejection');
   });
 }
 

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { CdsError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { errorKind, type Logger } from '../logger.js';
 import type { AnalyticsStore } from '../store/analytics-store.js';
 import { parseReportRange, type AnalyticsReport } from '../store/report.js';
 import { renderAnalyticsPage } from './analytics-page.js';
@@ -36,7 +36,7 @@ export function createAnalyticsRouter(deps: AnalyticsRouterDeps): Router {
     try {
       return await deps.store.report(parsed.range);
     } catch (error) {
-      deps.logger.error({ err: error }, 'analytics report failed: analytics store failed');
+      deps.logger.error({ err: errorKind(error) }, 'analytics report failed: analytics store failed');
       throw new CdsError('STORE_UNAVAILABLE');
     }
   }

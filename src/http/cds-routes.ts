@@ -1,5 +1,6 @@
-import { Router, json, type RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { callerOf } from './authenticate.js';
+import { jsonBody, problemsFrom, requireJson } from './json-body.js';
 import { CdsRequest, contextProblems } from '../cds/request.js';
 import { CdsError } from '../errors.js';
 import type { FhirGateway } from '../fhir/gateway.js';
@@ -40,17 +41,6 @@ export function discoveryEntry(hook: HookDefinitionFile): Record<string, unknown
   };
 }
 
-const JSON_TYPES = ['application/json', 'application/*+json'];
-
-/** 415 unless the body is declared as JSON; runs before the parser so nothing else is read. */
-export const requireJson: RequestHandler = (req, _res, next) => {
-  if (!req.is(JSON_TYPES)) {
-    next(new CdsError('UNSUPPORTED_MEDIA_TYPE'));
-    return;
-  }
-  next();
-};
-
 /** 405 with an Allow header for a known path called with the wrong method. */
 export function methodNotAllowed(allow: string): RequestHandler {
   return (_req, _res, next) => next(new CdsError('METHOD_NOT_ALLOWED', [], { Allow: allow }));
@@ -61,7 +51,7 @@ export function createCdsRouter(deps: CdsRouteDeps): Router {
   const router = Router();
   const byId = new Map(deps.knowledge.hooks.map((hook) => [hook.id, hook]));
   const discovery = { services: deps.knowledge.hooks.map(discoveryEntry) };
-  const parseJson = json({ limit: deps.bodyLimitBytes, type: JSON_TYPES });
+  const parseJson = jsonBody(deps.bodyLimitBytes);
 
   router
     .route('/cds-services')
@@ -91,10 +81,7 @@ export function createCdsRouter(deps: CdsRouteDeps): Router {
         if (!hook) throw new CdsError('UNKNOWN_SERVICE');
         const parsed = CdsRequest.safeParse(req.body);
         if (!parsed.success) {
-          throw new CdsError(
-            'INVALID_REQUEST',
-            parsed.error.issues.slice(0, 20).map((issue) => ({ path: issue.path.join('.') || '(body)', message: `${issue.path.join('.') || 'body'}: ${issue.message}` })),
-          );
+          throw new CdsError('INVALID_REQUEST', problemsFrom(parsed.error.issues));
         }
         const request = parsed.data;
         res.locals['hook'] = request.hook;

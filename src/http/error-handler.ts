@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { CdsError, operationOutcome, type ErrorCode } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { errorKind, type Logger } from '../logger.js';
 import { isObject } from '../fhir/json.js';
 
 /** body-parser marks its errors with a `type`; map those, never the message text. */
@@ -39,10 +39,7 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       res.status(known.status).type('application/json').json(known.toOperationOutcome());
       return;
     }
-    // Unknown failures are logged by kind and stack frames only: messages may quote request data.
-    const name = error instanceof Error ? error.name : typeof error;
-    const frames = error instanceof Error ? error.stack?.split('\n').slice(1, 8).join('\n') : undefined;
-    logger.error({ requestId: res.locals['requestId'], err: { name, frames } }, 'internal error');
+    logger.error({ requestId: res.locals['requestId'], err: errorKind(error) }, 'internal error');
     res.locals['errorCode'] = 'INTERNAL';
     res.status(500).type('application/json').json(operationOutcome('INTERNAL'));
   };

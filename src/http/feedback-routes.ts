@@ -1,8 +1,9 @@
-import { json, Router, type RequestHandler } from 'express';
-import type { z } from 'zod';
+import { Router, type RequestHandler } from 'express';
 import { FeedbackRequest } from '../cds/feedback-schema.js';
-import { CdsError, type Problem } from '../errors.js';
+import { CdsError } from '../errors.js';
+import { errorKind } from '../logger.js';
 import type { Logger } from '../logger.js';
+import { jsonBody, problemsFrom, requireJson } from './json-body.js';
 import type { Metrics } from '../ops/types.js';
 import type { AnalyticsStore } from '../store/analytics-store.js';
 
@@ -18,11 +19,8 @@ export interface FeedbackRouterDeps {
   readonly now?: () => Date;
 }
 
-/** Problems listed in a 400 answer; the rest are summarised in one line. */
-const MAX_PROBLEMS = 20;
 /** Seconds an EHR is asked to wait before resending feedback the store could not take. */
 const RETRY_AFTER_SECONDS = '30';
-const JSON_TYPES = ['application/json', 'application/*+json'];
 
 /**
  * `POST /cds-services/{id}/feedback`: stores what users did with our cards.
@@ -45,10 +43,7 @@ export function createFeedbackRouter(deps: FeedbackRouterDeps): Router {
     res.locals['route'] = 'feedback';
     next(deps.knownServiceIds.has(req.params.id) ? undefined : new CdsError('UNKNOWN_SERVICE'));
   };
-  const requireJson: RequestHandler = (req, _res, next) => {
-    next(req.is(JSON_TYPES) ? undefined : new CdsError('UNSUPPORTED_MEDIA_TYPE'));
-  };
-  const parseJson = json({ limit: deps.bodyLimitBytes, type: JSON_TYPES });
+  const parseJson = jsonBody(deps.bodyLimitBytes);
 
   const route = router.route('/cds-services/:id/feedback');
   route.post(knownService, requireJson, parseJson, async (req, res) => {
@@ -61,7 +56,7 @@ export function createFeedbackRouter(deps: FeedbackRouterDeps): Router {
     try {
       result = await deps.store.recordFeedback(serviceId, items, now());
     } catch (error) {
-      deps.logger.error({ err: error, serviceId, items: items.length }, 'feedback not stored: analytics store failed');
+      deps.logger.error({ err: errorKind(error), serviceId, items: items.length }, 'feedback not stored: analytics store failed');
       throw new CdsError('STORE_UNAVAILABLE', [], { 'Retry-After': RETRY_AFTER_SECONDS });
     }
 
@@ -72,20 +67,4 @@ export function createFeedbackRouter(deps: FeedbackRouterDeps): Router {
   route.all((_req, _res, next) => next(new CdsError('METHOD_NOT_ALLOWED', [], { Allow: 'POST, OPTIONS' })));
 
   return router;
-}
-
-/** Client-facing problems from zod issues: where and what, never the value sent. */
-export function problemsFrom(issues: readonly z.core.$ZodIssue[]): Problem[] {
-  const problems: Problem[] = issues.slice(0, MAX_PROBLEMS).map((issue) => {
-    const path = formatPath(issue.path);
-    return path === '' ? { message: issue.message } : { path, message: issue.message };
-  });
-  if (issues.length > MAX_PROBLEMS) problems.push({ message: `${issues.length - MAX_PROBLEMS} more problems not listed` });
-  return problems;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
-    .join('');
 }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { z } from 'zod';
 import type { FeedbackItem } from '../cds/feedback-schema.js';
-import type { Logger } from '../logger.js';
+import { errorKind, type Logger } from '../logger.js';
 import { toFeedbackRow, toIssuedCardRows, type AnalyticsStore, type FeedbackWriteResult } from './analytics-store.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 import { buildReport, REPORT_QUERIES, type AnalyticsReport, type ReportQueryName, type ReportRange } from './report.js';
@@ -85,7 +85,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle connection dropped by the server is reported here; unhandled it would end the process.
-  pool.on('error', (error) => logger.warn({ err: error, store: 'postgres' }, 'idle PostgreSQL connection failed'));
+  pool.on('error', (error) => logger.warn({ err: errorKind(error), store: 'postgres' }, 'idle PostgreSQL connection failed'));
 
   try {
     await migrate(pool, schema, logger);

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import { errorKind, type Logger } from '../logger.js';
 import type { Metrics } from '../ops/types.js';
 import { StorableIssuedCard, UnstorableCardError } from './analytics-store.js';
 import type { CardRecorder, IssuedCard } from './types.js';
@@ -114,7 +114,7 @@ export function createCardRecorder(
         failures += 1;
         const delay = Math.min(retryDelayMs * 2 ** (failures - 1), maxRetryDelayMs);
         logger.warn(
-          { err: error, queued: queue.length, cardIds: cardIdsOf(batch), failures, retryInMs: delay },
+          { err: error instanceof StoreTimeoutError ? { name: error.name, reason: error.message } : errorKind(error), queued: queue.length, cardIds: cardIdsOf(batch), failures, retryInMs: delay },
           'analytics store write failed; issued cards kept for retry',
         );
         schedule(delay);
@@ -145,7 +145,7 @@ export function createCardRecorder(
         if (failures === 0) schedule(0);
       } catch (error) {
         try {
-          logger.error({ err: error }, 'recording issued cards failed');
+          logger.error({ err: errorKind(error) }, 'recording issued cards failed');
         } catch {
           // Nothing more can be done without throwing at the card response.
         }
@@ -179,7 +179,7 @@ export function createCardRecorder(
 async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`analytics store did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new StoreTimeoutError(ms)), ms);
     timer.unref();
   });
   try {
@@ -191,4 +191,12 @@ async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
 
 function cardIdsOf(cards: readonly IssuedCard[]): string[] {
   return [...new Set(cards.map((card) => card.cardId))].sort().slice(0, MAX_LOGGED_CARD_IDS);
+}
+
+/** The recorder's own time limit on a store call; its message is ours, so it may be logged. */
+class StoreTimeoutError extends Error {
+  override readonly name = 'StoreTimeoutError';
+  constructor(ms: number) {
+    super(`analytics store did not answer within ${ms} ms`);
+  }
 }

@@ -1,5 +1,5 @@
 import type { FeedbackItem } from '../cds/feedback-schema.js';
-import type { Logger } from '../logger.js';
+import { errorKind, type Logger } from '../logger.js';
 import type { AnalyticsStore, FeedbackWriteResult } from './analytics-store.js';
 import type { AnalyticsReport, ReportRange } from './report.js';
 import type { IssuedCard } from './types.js';
@@ -30,7 +30,7 @@ export function createResilientStore(open: () => Promise<AnalyticsStore>, logger
       store = opened;
       logger.info('analytics store open');
     } catch (error) {
-      logger.error({ err: { name: error instanceof Error ? error.name : 'unknown' }, retryMs }, 'analytics store unavailable; retrying');
+      logger.error({ err: errorKind(error), retryMs }, 'analytics store unavailable; retrying');
       if (!closed) {
         timer = setTimeout(() => void attempt(), retryMs);
         timer.unref();

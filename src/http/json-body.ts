@@ -1,0 +1,33 @@
+import { json, type RequestHandler } from 'express';
+import type { z } from 'zod';
+import { CdsError, type Problem } from '../errors.js';
+
+/** Media types read as JSON (CDS Hooks clients send `application/json`, FHIR tools `application/fhir+json`). */
+export const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** Problems listed in a 400 answer; the rest are summarised in one line. */
+const MAX_PROBLEMS = 20;
+
+/** 415 unless the body is declared as JSON; runs before the parser so nothing else is read. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  next(req.is(JSON_TYPES) ? undefined : new CdsError('UNSUPPORTED_MEDIA_TYPE'));
+};
+
+/** The JSON body parser every POST route uses; its errors reach the error handler (400, 413, 415). */
+export function jsonBody(limitBytes: number): RequestHandler {
+  return json({ limit: limitBytes, type: JSON_TYPES });
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`)).join('');
+}
+
+/** Client-facing problems from zod issues: where and what, never the value sent. */
+export function problemsFrom(issues: readonly z.core.$ZodIssue[]): Problem[] {
+  const problems: Problem[] = issues.slice(0, MAX_PROBLEMS).map((issue) => {
+    const path = formatPath(issue.path);
+    return path === '' ? { message: issue.message } : { path, message: `${path}: ${issue.message}` };
+  });
+  if (issues.length > MAX_PROBLEMS) problems.push({ message: `${issues.length - MAX_PROBLEMS} more problems not listed` });
+  return problems;
+}
