@@ -1,17 +1,19 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { projectRoot } from '../../src/paths.js';
 
 const root = projectRoot();
 const serverJs = join(root, 'dist', 'src', 'server.js');
 let running: ChildProcessWithoutNullStreams | undefined;
+const dataDir = mkdtempSync(join(tmpdir(), 'cds-server-process-'));
 
 function start(env: Record<string, string>): ChildProcessWithoutNullStreams {
   const child = spawn(process.execPath, [serverJs], {
     cwd: root,
-    env: { PATH: process.env['PATH'] ?? '', PORT: '0', DATA_DIR: join(root, 'data', 'test-server-process'), ...env },
+    env: { PATH: process.env['PATH'] ?? '', PORT: '0', DATA_DIR: dataDir, ...env },
   });
   running = child;
   return child;
@@ -43,6 +45,8 @@ function exitOf(child: ChildProcessWithoutNullStreams): Promise<{ code: number |
   });
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
 }
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 afterEach(() => {
   if (running && running.exitCode === null) running.kill('SIGKILL');

@@ -1,37 +1,17 @@
 /** clinical-policy §2 derived facts and §4 decision table, over hand-built record entries. */
 import { describe, expect, it } from '@jest/globals';
-import { readDay } from '../../../src/fhir/dates.js';
 import type { ConflictClass, KnowledgeClass, Site } from '../../../src/knowledge/classes.js';
 import { decide, type CardId } from '../../../src/rules/decide.js';
 import type { OrderEntry } from '../../../src/rules/order.js';
+import { conditionEntry, decompressionEntry } from '../../helpers/record-entries.js';
 import { derivePatientState } from '../../../src/rules/patient-state.js';
 import type { ConditionEntry, ConditionStatus, ProcedureEntry } from '../../../src/rules/record.js';
 
-function condition(classes: KnowledgeClass[], status: ConditionStatus = 'active', onset = '2024-03-10'): ConditionEntry {
-  return {
-    kind: 'Condition',
-    label: classes.join(' + '),
-    classes: new Set(classes),
-    matchedBy: 'code',
-    codings: [],
-    status,
-    regionUnknown: false,
-    onset: readDay(onset),
-    abatedOn: undefined,
-  };
-}
 
-function decompression(performed: string | undefined, completed = true): ProcedureEntry {
-  return {
-    kind: 'Procedure',
-    label: 'Cervical laminectomy',
-    classes: new Set<KnowledgeClass>(['DECOMPRESSED']),
-    matchedBy: 'code',
-    codings: [],
-    completed,
-    performed: readDay(performed),
-  };
-}
+
+const condition = (classes: KnowledgeClass[], status: ConditionStatus = 'active', onset = '2024-03-10'): ConditionEntry =>
+  conditionEntry(classes, { status, onset });
+const decompression = (performed: string | undefined, completed = true): ProcedureEntry => decompressionEntry(performed, completed);
 
 function order(classes: ConflictClass[], site: Site = 'cervical'): OrderEntry {
   return {

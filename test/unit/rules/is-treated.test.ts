@@ -1,35 +1,14 @@
 /** clinical-policy §2 "treated": decompression on or after onset, partial dates, historical CORD. */
 import { describe, expect, it } from '@jest/globals';
-import { readDay } from '../../../src/fhir/dates.js';
 import type { KnowledgeClass } from '../../../src/knowledge/classes.js';
 import { isTreated } from '../../../src/rules/patient-state.js';
-import type { ConditionEntry, ConditionStatus, ProcedureEntry } from '../../../src/rules/record.js';
+import type { ConditionEntry, ConditionStatus } from '../../../src/rules/record.js';
+import { conditionEntry, decompressionEntry as decompression } from '../../helpers/record-entries.js';
 
-function condition(cls: KnowledgeClass, onset: string | undefined, status: ConditionStatus = 'active'): ConditionEntry {
-  return {
-    kind: 'Condition',
-    label: cls === 'CORD' ? 'Cervical myelopathy' : 'Cervical spinal stenosis',
-    classes: new Set<KnowledgeClass>([cls]),
-    matchedBy: 'code',
-    codings: [],
-    status,
-    regionUnknown: false,
-    onset: readDay(onset),
-    abatedOn: undefined,
-  };
-}
+const condition = (cls: KnowledgeClass, onset: string | undefined, status: ConditionStatus = 'active'): ConditionEntry =>
+  conditionEntry([cls], { status, onset });
 
-function decompression(performed: string | undefined): ProcedureEntry {
-  return {
-    kind: 'Procedure',
-    label: 'ACDF C5-C6',
-    classes: new Set<KnowledgeClass>(['DECOMPRESSED']),
-    matchedBy: 'text',
-    codings: [],
-    completed: true,
-    performed: readDay(performed),
-  };
-}
+
 
 describe('isTreated', () => {
   it.each([
