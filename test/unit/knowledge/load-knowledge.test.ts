@@ -32,7 +32,7 @@ afterEach(() => {
 describe('knowledge checked at start-up', () => {
   it('loads the shipped knowledge', () => {
     const knowledge = loadKnowledge(root);
-    expect(knowledge.hooks.map((h) => h.hook).sort()).toEqual(['order-select', 'order-sign', 'patient-view']);
+    expect(knowledge.hooks.map((h) => h.hook).sort()).toEqual(['appointment-book', 'order-select', 'order-sign', 'patient-view']);
     expect(knowledge.cards.size).toBe(5);
     expect(knowledge.version).toMatch(/^\d{4}\.\d{2}\.\d+$/);
   });

@@ -31,7 +31,11 @@ describe('text matching of record entries (clinical policy §1)', () => {
 
   it('needs the cervical qualifier in the same clause for stenosis', () => {
     expect(classes('Lumbar stenosis')).toEqual([]);
-    expect(classes('Spinal stenosis, cervical region')).toEqual([]);
+    expect(classes('Spinal stenosis, cervical region')).toEqual(['STENOSIS']);
+    expect(classes('Spinal stenosis, lumbar region')).toEqual([]);
+    expect(classes('Stenosis, C5-C6 level')).toEqual(['STENOSIS']);
+    expect(classes('Cervical stenosis (uterine)')).toEqual([]);
+    expect(classes('Stenosis of the cervix uteri, cervical')).toEqual([]);
     expect(classes('Spinal stenosis; neck pain')).toEqual([]);
     expect(classes('Stenosis at C4')).toEqual(['STENOSIS']);
     expect(classes('Stenosis at C8')).toEqual([]);
@@ -84,7 +88,7 @@ describe('text matching of record entries (clinical policy §1)', () => {
     expect(classes('Spinal manipulation')).toEqual(['MANIPULATION']);
     expect(classes('Chiropractic adjustment')).toEqual(['MANIPULATION']);
     expect(classes('HVLA thrust')).toEqual(['MANIPULATION']);
-    expect(classes('Manipulation of the shoulder under anaesthesia')).toEqual([]);
+    expect(classes('Manipulation of the shoulder under anaesthesia')).toEqual(['MANIPULATION']);
     expect(classes('Therapeutic exercise')).toEqual([]);
   });
 
