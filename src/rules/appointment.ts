@@ -6,8 +6,11 @@ import { referencesPatient } from '../fhir/references.js';
 import { classifyConcepts } from './classify.js';
 import { ORDER_TEXT_CLASSES, SITE_RANK, type OrderEntry } from './order.js';
 
-/** Appointment statuses that are still to happen (clinical policy §3). */
-const OPEN_STATUSES = new Set(['proposed', 'pending', 'booked']);
+/**
+ * The FHIR R4 appointment statuses other than proposed, pending and booked (clinical policy §3).
+ * A status missing or spelt any other way is no status, which keeps the alert (§1).
+ */
+const CLOSED_STATUSES = new Set(['arrived', 'fulfilled', 'cancelled', 'noshow', 'entered-in-error', 'checked-in', 'waitlist']);
 
 /** The fields an appointment's class is read from (clinical policy §3), each one or many CodeableConcepts. */
 const CLASS_FIELDS = ['serviceType', 'appointmentType', 'specialty', 'reasonCode'] as const;
@@ -63,7 +66,7 @@ function siteOfTexts(texts: readonly string[], knowledge: Knowledge): { site: Si
 export function readAppointment(resource: JsonObject, patientId: string, knowledge: Knowledge): OrderEntry | undefined {
   if (resource['resourceType'] !== 'Appointment') return undefined;
   const status = statusCode(resource['status']);
-  if (status === undefined || !OPEN_STATUSES.has(status)) return undefined;
+  if (status !== undefined && CLOSED_STATUSES.has(status)) return undefined;
   if (!isPatientsAppointment(resource, patientId)) return undefined;
   const concepts = classConcepts(resource);
   const description = str(resource['description']);
