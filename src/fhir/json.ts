@@ -46,15 +46,14 @@ export function conceptTexts(concept: Concept | undefined): string[] {
 }
 
 /**
- * The codes of a status concept, whatever its system, plus its text, exactly as sent: FHIR status
- * codes are case-sensitive, and another spelling is no status at all (clinical policy §1).
+ * The codes of a status concept (`coding.code`, whatever its system, or the plain string of
+ * STU3/DSTU2) exactly as sent: FHIR status codes are case-sensitive, another spelling is no status
+ * at all, and a `text` is not a code (clinical policy §1).
  */
 export function statusCodes(value: unknown): string[] {
   const concept = readConcept(value);
   if (!concept) return [];
-  const codes = concept.codings.map((c) => c.code?.trim()).filter((c): c is string => c !== undefined);
-  if (concept.text) codes.push(concept.text.trim());
-  return codes;
+  return concept.codings.map((c) => c.code?.trim()).filter((c): c is string => c !== undefined);
 }
 
 /** A plain status code (`Procedure.status`, `ServiceRequest.status`), exact as FHIR writes it. */

@@ -223,6 +223,8 @@ describe('readCondition: statuses as FHIR writes them', () => {
     [{ verificationStatus: 'provisional' }, 'suspected'],
     [{ clinicalStatus: { coding: [{ code: 'Inactive' }] } }, 'active'],
     [{ clinicalStatus: { coding: [{ code: 'inactive' }] } }, 'historical'],
+    [{ clinicalStatus: { text: 'resolved' } }, 'active'],
+    [{ verificationStatus: { text: 'entered-in-error' } }, 'active'],
   ])('reads %p as %p', (fields, status) => {
     const entry = readCondition(stenosis(fields), knowledge, TODAY);
     expect(entry === undefined ? undefined : entry.status === 'ignored' ? undefined : entry.status).toBe(status);
