@@ -24,8 +24,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import cluster from 'node:cluster';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request as httpRequest, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -322,21 +323,13 @@ async function allocatedPerCall(gc: () => void, call: () => Promise<unknown> | u
 async function runHeapProbe(): Promise<void> {
   const gc = globalThis.gc;
   if (!gc) throw new Error('the heap probe needs --expose-gc');
-  const dataDir = mkdtempSync(join(tmpdir(), 'cds-bench-heap-'));
-  const env: Record<string, string> = { NODE_ENV: 'development', LOG_LEVEL: 'info', DATA_DIR: dataDir, PORT: '0' };
-  const suppression = process.env[SUPPRESSION_SETTING];
-  if (suppression !== undefined) env[SUPPRESSION_SETTING] = suppression;
-  const config = loadConfig(env);
-  const service = await buildService(config, createLogger('info', pino.destination({ dest: '/dev/null', sync: true })));
-  const listen = async (app: express.Express): Promise<{ server: Server; url: string }> => {
-    const server = app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no TCP address');
-    return { server, url: `http://127.0.0.1:${address.port}${SERVICE_PATH}` };
-  };
-  const svc = await listen(service.app);
-  const bare = await listen(bareApp(config.bodyLimitBytes));
+  const service = await startServiceInProcess();
+  const bareServer = bareApp(loadConfig({}).bodyLimitBytes).listen(0, '127.0.0.1');
+  await once(bareServer, 'listening');
+  const bareAddress = bareServer.address();
+  if (bareAddress === null || typeof bareAddress === 'string') throw new Error('no TCP address');
+  const svc = { url: `${service.url}${SERVICE_PATH}` };
+  const bare = { url: `http://127.0.0.1:${bareAddress.port}${SERVICE_PATH}` };
   const template = bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, prefetch: prefetchFor(40, patientId) }), false);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   let n = 0;
@@ -349,12 +342,9 @@ async function runHeapProbe(): Promise<void> {
   };
   process.send?.(report);
   agent.destroy();
-  for (const { server } of [svc, bare]) {
-    server.closeAllConnections();
-    server.close();
-  }
+  bareServer.closeAllConnections();
+  bareServer.close();
   await service.close();
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
 async function heapProbe(): Promise<HeapReport> {
@@ -368,64 +358,144 @@ async function heapProbe(): Promise<HeapReport> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CPU profile summary.
+// Profile: CPU and sampled allocations of the service under load, start-up and warm-up left out.
 
-const CpuProfile = z.object({
-  nodes: z.array(z.object({ id: z.number(), callFrame: z.object({ functionName: z.string(), url: z.string(), lineNumber: z.number() }) })),
-  samples: z.array(z.number()),
-  timeDeltas: z.array(z.number()),
-});
+/** Builds the production service in this process with info logs to /dev/null; resolves with its URL. */
+async function startServiceInProcess(): Promise<{ url: string; close: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cds-bench-inproc-'));
+  const env: Record<string, string> = { NODE_ENV: 'development', LOG_LEVEL: 'info', DATA_DIR: dataDir, PORT: '0' };
+  const suppression = process.env[SUPPRESSION_SETTING];
+  if (suppression !== undefined) env[SUPPRESSION_SETTING] = suppression;
+  const service = await buildService(loadConfig(env), createLogger('info', pino.destination({ dest: '/dev/null', sync: true })));
+  const server = service.app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  server.keepAliveTimeout = 65_000;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await service.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** In the profiled child: serve, profile between "start" and "stop", write both profiles to `dir`. */
+async function runProfiledService(dir: string): Promise<void> {
+  const service = await startServiceInProcess();
+  const session = new Session();
+  session.connect();
+  process.on('message', (message: unknown) => {
+    if (message === 'start') {
+      // Collected objects count too: the view is of what each request allocates, not what it keeps.
+      const sampling = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+      void session
+        .post('Profiler.enable')
+        .then(() => session.post('Profiler.start'))
+        .then(() => session.post('HeapProfiler.startSampling', sampling))
+        .then(() => process.send?.('started'));
+    } else if (message === 'stop') {
+      void (async () => {
+        const { profile: cpu } = await session.post('Profiler.stop');
+        const { profile: heap } = await session.post('HeapProfiler.stopSampling');
+        writeFileSync(join(dir, 'service.cpuprofile'), JSON.stringify(cpu));
+        writeFileSync(join(dir, 'service.heapprofile'), JSON.stringify(heap));
+        process.send?.('stopped');
+        session.disconnect();
+        await service.close();
+        process.exit(0);
+      })();
+    }
+  });
+  process.send?.(service.url);
+}
 
 /** Where a frame's code lives: a project file, a package, or Node itself. */
 function placeOf(url: string): string {
+  const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg?.[1]) return `npm:${pkg[1]}`;
   const root = `file://${projectRoot()}/`;
-  if (url.startsWith(root)) {
-    const path = url.slice(root.length);
-    const pkg = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-    return pkg?.[1] ? `npm:${pkg[1]}` : path.replace(/^dist\//, '');
-  }
-  return url === '' ? '(native / GC / idle)' : url.startsWith('node:') ? url : 'other';
+  if (url.startsWith(root)) return url.slice(root.length).replace(/^dist\//, '');
+  return url === '' ? '(native)' : url.startsWith('node:') ? url : 'other';
 }
 
-/** Self time per function and per file, in µs per request, from one .cpuprofile. */
-function summariseProfile(file: string, requests: number): void {
-  const profile = CpuProfile.parse(JSON.parse(readFileSync(file, 'utf8')));
-  const frameOf = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
-  const byFunction = new Map<string, number>();
-  const byPlace = new Map<string, number>();
-  profile.samples.forEach((nodeId, i) => {
+const CallFrame = z.object({ functionName: z.string(), url: z.string(), lineNumber: z.number() });
+type CallFrame = z.infer<typeof CallFrame>;
+const CpuProfile = z.object({
+  nodes: z.array(z.object({ id: z.number(), callFrame: CallFrame })),
+  samples: z.array(z.number()),
+  timeDeltas: z.array(z.number()),
+});
+interface HeapNode {
+  readonly callFrame: CallFrame;
+  readonly selfSize: number;
+  readonly children: HeapNode[];
+}
+const HeapNode: z.ZodType<HeapNode> = z.lazy(() => z.object({ callFrame: CallFrame, selfSize: z.number(), children: z.array(HeapNode) }));
+const HeapProfile = z.object({ head: HeapNode });
+
+/** Adds `amount` under the frame's function and file. */
+function tally(frame: CallFrame, amount: number, byFunction: Map<string, number>, byPlace: Map<string, number>): void {
+  const place = placeOf(frame.url);
+  const name = `${place}${frame.url === '' ? '' : `:${frame.lineNumber + 1}`} ${frame.functionName || '(anonymous)'}`;
+  byFunction.set(name, (byFunction.get(name) ?? 0) + amount);
+  byPlace.set(place, (byPlace.get(place) ?? 0) + amount);
+}
+
+function printTop(title: string, unit: string, map: Map<string, number>, count: number, scale: (value: number) => string): void {
+  console.log(`\n${title}`);
+  const rows = [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, count);
+  printTable(['where', unit], rows.map(([name, value]) => [name, scale(value)]));
+}
+
+/** Self time and sampled allocations per function and per file, per request. */
+function summariseProfiles(dir: string, requests: number): void {
+  const cpu = CpuProfile.parse(JSON.parse(readFileSync(join(dir, 'service.cpuprofile'), 'utf8')));
+  const frameOf = new Map(cpu.nodes.map((node) => [node.id, node.callFrame]));
+  const timeByFunction = new Map<string, number>();
+  const timeByPlace = new Map<string, number>();
+  cpu.samples.forEach((nodeId, i) => {
     const frame = frameOf.get(nodeId);
-    const us = profile.timeDeltas[i] ?? 0;
-    if (!frame) return;
-    const place = placeOf(frame.url);
-    const name = `${place}${frame.url === '' ? '' : `:${frame.lineNumber + 1}`} ${frame.functionName || '(anonymous)'}`;
-    byFunction.set(name, (byFunction.get(name) ?? 0) + us);
-    byPlace.set(place, (byPlace.get(place) ?? 0) + us);
+    if (frame && frame.functionName !== '(idle)') tally(frame, cpu.timeDeltas[i] ?? 0, timeByFunction, timeByPlace);
   });
-  const top = (map: Map<string, number>, count: number) =>
-    [...map.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, count)
-      .map(([name, us]) => [name, (us / requests).toFixed(1)]);
-  console.log(`\nSelf time by file or package, µs per request (${requests} requests):`);
-  printTable(['where', 'µs/req'], top(byPlace, 30));
-  console.log('\nSelf time by function, µs per request:');
-  printTable(['function', 'µs/req'], top(byFunction, 45));
+  const perRequest = (value: number) => (value / requests).toFixed(1);
+  printTop('CPU self time by file or package, µs per request:', 'µs/req', timeByPlace, 30, perRequest);
+  printTop('CPU self time by function, µs per request:', 'µs/req', timeByFunction, 40, perRequest);
+
+  const heap = HeapProfile.parse(JSON.parse(readFileSync(join(dir, 'service.heapprofile'), 'utf8')));
+  const bytesByFunction = new Map<string, number>();
+  const bytesByPlace = new Map<string, number>();
+  const stack: HeapNode[] = [heap.head];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    if (node.selfSize > 0) tally(node.callFrame, node.selfSize, bytesByFunction, bytesByPlace);
+    stack.push(...node.children);
+  }
+  const kbPerRequest = (value: number) => (value / requests / 1024).toFixed(1);
+  printTop('Sampled allocations by file or package, KB per request:', 'KB/req', bytesByPlace, 25, kbPerRequest);
+  printTop('Sampled allocations by function, KB per request:', 'KB/req', bytesByFunction, 30, kbPerRequest);
 }
 
 async function profile(dir: string, seconds: number): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cds-bench-'));
-  const service = await startService('service (profiled)', { workers: 1, dataDir, execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  mkdirSync(dir, { recursive: true });
+  const child = spawn(process.execPath, [BENCH_JS, '--role', 'profile', '--profile', dir], { env: process.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const [url]: unknown[] = await once(child, 'message');
+  if (typeof url !== 'string') throw new Error('the profiled service did not report its URL');
   const template = bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, prefetch: prefetchFor(40, patientId) }), false);
-  const result = await autocannonRun(`${service.url}${SERVICE_PATH}`, template, seconds);
-  await service.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-  const files = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
-  const latest = files.sort().at(-1);
-  if (!latest) throw new Error(`no .cpuprofile written to ${dir}`);
-  console.log(`${result.total} requests in ${seconds} s (${result.rps.toFixed(0)} req/s under the profiler); profile ${join(dir, latest)}`);
-  console.log('The profile covers the whole process life, start-up included; one request costs what its share of the run costs.');
-  summariseProfile(join(dir, latest), result.total);
+  await autocannonRun(`${url}${SERVICE_PATH}`, template, 2);
+  child.send('start');
+  await once(child, 'message');
+  const pid = child.pid ?? 0;
+  const before = cpuMicros([pid]);
+  const result = await autocannonRun(`${url}${SERVICE_PATH}`, template, seconds);
+  const cpuUs = (cpuMicros([pid]) - before) / Math.max(1, result.total);
+  child.send('stop');
+  await once(child, 'message');
+  await once(child, 'exit');
+  console.log(`${result.total} requests in ${seconds} s under the profiler (${result.rps.toFixed(0)} req/s, ${cpuUs.toFixed(0)} µs CPU per request); profiles in ${dir}`);
+  summariseProfiles(dir, result.total);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,6 +537,10 @@ async function main(): Promise<'serve' | 'done'> {
   if (values.role === 'heap') {
     await runHeapProbe();
     return 'done';
+  }
+  if (values.role === 'profile' && values.profile !== undefined) {
+    await runProfiledService(values.profile);
+    return 'serve';
   }
   if (values.profile !== undefined) {
     await profile(values.profile, values.quick ? 5 : 10);
