@@ -301,7 +301,7 @@ type HeapReport = z.infer<typeof HeapReport>;
 
 /** Median heap growth per call over rounds of `batch` calls, each round starting right after a full GC. */
 async function allocatedPerCall(gc: () => void, call: () => Promise<unknown> | unknown, batch: number, rounds: number): Promise<number> {
-  for (let i = 0; i < batch * 3; i += 1) await call();
+  for (let i = 0; i < batch * 2; i += 1) await call();
   const samples: number[] = [];
   for (let r = 0; r < rounds; r += 1) {
     gc();
@@ -320,7 +320,7 @@ async function allocatedPerCall(gc: () => void, call: () => Promise<unknown> | u
  * falls inside a round): the production service and bare Express in this process, called over
  * loopback, and JSON.parse of the body alone.
  */
-async function runHeapProbe(): Promise<void> {
+async function runHeapProbe(rounds: number): Promise<void> {
   const gc = globalThis.gc;
   if (!gc) throw new Error('the heap probe needs --expose-gc');
   const service = await startServiceInProcess();
@@ -335,9 +335,9 @@ async function runHeapProbe(): Promise<void> {
   let n = 0;
   const body = template.render(0);
   const report: HeapReport = {
-    serviceBytes: await allocatedPerCall(gc, () => post(svc.url, template.render((n += 1)), agent), 25, 12),
-    bareBytes: await allocatedPerCall(gc, () => post(bare.url, template.render((n += 1)), agent), 25, 12),
-    parseBytes: await allocatedPerCall(gc, () => JSON.parse(body), 25, 12),
+    serviceBytes: await allocatedPerCall(gc, () => post(svc.url, template.render((n += 1)), agent), 20, rounds),
+    bareBytes: await allocatedPerCall(gc, () => post(bare.url, template.render((n += 1)), agent), 20, rounds),
+    parseBytes: await allocatedPerCall(gc, () => JSON.parse(body), 20, rounds),
     bodyBytes: template.bytes,
   };
   process.send?.(report);
@@ -347,8 +347,8 @@ async function runHeapProbe(): Promise<void> {
   await service.close();
 }
 
-async function heapProbe(): Promise<HeapReport> {
-  const child = spawn(process.execPath, ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', BENCH_JS, '--role', 'heap'], {
+async function heapProbe(quick: boolean): Promise<HeapReport> {
+  const child = spawn(process.execPath, ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', BENCH_JS, '--role', 'heap', ...(quick ? ['--quick'] : [])], {
     env: process.env,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -551,7 +551,7 @@ async function main(): Promise<'serve' | 'done'> {
     return 'serve';
   }
   if (values.role === 'heap') {
-    await runHeapProbe();
+    await runHeapProbe(values.quick ? 5 : 12);
     return 'done';
   }
   if (values.role === 'profile' && values.profile !== undefined) {
@@ -617,7 +617,7 @@ async function main(): Promise<'serve' | 'done'> {
     await svc.stop();
   }
   agent.destroy();
-  const heap = await heapProbe();
+  const heap = await heapProbe(values.quick);
   rmSync(dataDir, { recursive: true, force: true });
 
   printTable(
