@@ -1,165 +1,92 @@
 /**
- * Benchmark of the order-sign service, in one run, loopback only, under two minutes:
+ * Benchmark of the order-sign service against bare Express, in one run, loopback only:
  *
- *   npm run bench            (node dist/scripts/bench.js [--quick])
+ *   npm run bench                      full run, under two minutes
+ *   npm run bench -- --quick           about 35 s
+ *   npm run bench -- --profile DIR     CPU profile of the service under the 40-Condition load, summarised
  *
- * The service runs in this process, composed as in production (prom-client metrics, the
- * breaker-wrapped fhir-kit-client gateway, silent logs, development mode so no JWT check). The
- * load generator (autocannon) runs in a child process, so this process's CPU time per request is
- * the service's own cost (a figure that stays meaningful on a busy machine, unlike requests/s);
- * the in-memory FHIR server runs in a worker thread, off the service's event loop.
+ * The service runs as in production, in its own process (`dist/src/server.js`: the real
+ * composition with store, recorder, metrics and info-level logs, here written to /dev/null), and
+ * bare Express in another (an endpoint that only parses the same body and answers
+ * {"cards":[]}). The load generator (autocannon, 20 connections) runs in this process and sends a
+ * fresh `hookInstance` per call. CPU time per request is read from /proc for each server's whole
+ * process tree (cluster workers included) over the requests it served: the figure that survives
+ * a busy machine, unlike requests/s.
  *
  *   a. order-sign, 40 prefetched Conditions (coded and text, one cervical stenosis) + a neck massage order
- *   b. the same with 2,000 Conditions
- *   c. a bare Express endpoint that only parses the same bodies and answers {"cards":[]}
- *      (and, for reference, one answering with the service's own card instead)
- *   d. no prefetch: Conditions and Procedures read from an in-memory FHIR server answering after 20 ms
- *   e. sequential latency at 40 / 250 / 1,000 / 2,000 Conditions
+ *   b. the same with WORKERS=2, against bare Express with two cluster workers
+ *   c. suppression off and on (when the configuration knows SUPPRESSION_LOCKOUT_HOURS), a fresh patient per call
+ *   d. sequential latency: 40 and 2,000 Conditions, service and bare; no prefetch with a FHIR server at 20 ms
+ *   e. heap allocated per call in a steady loop (service, bare, JSON.parse of the body alone)
+ *
+ * It prints figures and never asserts times.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import cluster from 'node:cluster';
 import { once } from 'node:events';
-import { Agent, request as httpRequest, type Server } from 'node:http';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { Session } from 'node:inspector/promises';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import autocannon, { type AutocannonResult } from 'autocannon';
+import autocannon, { type AutocannonRequest } from 'autocannon';
 import express from 'express';
-import { createApp } from '../src/app.js';
+import pino from 'pino';
+import { z } from 'zod';
+import { buildService } from '../src/bootstrap.js';
 import { loadConfig } from '../src/config.js';
-import { createGatewayFromConfig } from '../src/fhir/create-gateway.js';
-import { createOpsRouter } from '../src/http/ops-routes.js';
-import { loadKnowledge } from '../src/knowledge/load-knowledge.js';
 import { createLogger } from '../src/logger.js';
-import { createMetrics } from '../src/ops/metrics.js';
+import { projectRoot } from '../src/paths.js';
+import { bodyTemplate, conditions, hookRequest, patient, prefetchFor, procedures, type BodyTemplate, type Json } from './lib/bench-records.js';
 import { startFhirMemoryServer } from './lib/fhir-memory-server.js';
+import { cpuMicros, processTree } from './lib/process-cpu.js';
 
-const PATIENT_ID = 'bench-patient';
 const SERVICE_PATH = '/cds-services/spine-safety-order-sign';
 const FHIR_LATENCY_MS = 20;
-const CONNECTIONS = 10;
+const CONNECTIONS = 20;
+const SERVER_JS = join(projectRoot(), 'dist', 'src', 'server.js');
+const BENCH_JS = fileURLToPath(import.meta.url);
+/** The suppression setting issue 9 adds; passed through so the bench measures it once it exists. */
+const SUPPRESSION_SETTING = 'SUPPRESSION_LOCKOUT_HOURS';
 
-type Json = Record<string, unknown>;
+/** Every body the bench sends gets the next number, so no hookInstance repeats in a run. */
+let sequence = 0;
 
-const CONDITION_CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
-const CONDITION_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
-const SNOMED = 'http://snomed.info/sct';
-const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
+// ---------------------------------------------------------------------------------------------
+// Child roles: bare Express (optionally clustered), the heap probe, the FHIR server thread.
 
-/** A problem list like a primary-care chart's: SNOMED, ICD-10-CM, both, or free text only. */
-const PROBLEMS: ReadonlyArray<{ codings: Array<[string, string, string]>; text?: string }> = [
-  { codings: [[SNOMED, '38341003', 'Hypertensive disorder, systemic arterial']] },
-  { codings: [[ICD10CM, 'E11.9', 'Type 2 diabetes mellitus without complications']] },
-  { codings: [[SNOMED, '55822004', 'Hyperlipidemia'], [ICD10CM, 'E78.5', 'Hyperlipidemia, unspecified']] },
-  { codings: [], text: 'Chronic low back pain, mechanical' },
-  { codings: [[SNOMED, '195967001', 'Asthma']] },
-  { codings: [[ICD10CM, 'K21.9', 'Gastro-esophageal reflux disease without esophagitis']] },
-  { codings: [[SNOMED, '35489007', 'Depressive disorder']], text: 'Depression, in remission on sertraline' },
-  { codings: [], text: 'Seasonal allergic rhinitis' },
-  { codings: [[ICD10CM, 'M17.11', 'Unilateral primary osteoarthritis, right knee']] },
-  { codings: [[SNOMED, '40930008', 'Hypothyroidism']] },
-  { codings: [], text: 'Tension-type headache, episodic; no neurological deficit' },
-  { codings: [[ICD10CM, 'G47.33', 'Obstructive sleep apnea (adult)']] },
-  { codings: [[SNOMED, '49436004', 'Atrial fibrillation'], [ICD10CM, 'I48.91', 'Unspecified atrial fibrillation']] },
-  { codings: [], text: 'Plantar fasciitis, left foot' },
-  { codings: [[ICD10CM, 'M54.2', 'Cervicalgia']], text: 'Neck pain after whiplash, 2019' },
-  { codings: [[SNOMED, '271737000', 'Anemia']] },
-  { codings: [[ICD10CM, 'N18.3', 'Chronic kidney disease, stage 3 (moderate)']] },
-  { codings: [], text: 'Rotator cuff tendinopathy, right shoulder' },
-  { codings: [[SNOMED, '414916001', 'Obesity']] },
-  { codings: [[ICD10CM, 'F41.1', 'Generalized anxiety disorder']] },
-];
-
-const CERVICAL_STENOSIS: { codings: Array<[string, string, string]> } = {
-  codings: [[ICD10CM, 'M48.02', 'Spinal stenosis, cervical region'], [SNOMED, '427351004', 'Cervical spinal stenosis']],
-};
-
-function condition(index: number, problem: { codings: Array<[string, string, string]>; text?: string }): Json {
-  const year = 2005 + (index % 19);
-  const month = String(1 + (index % 12)).padStart(2, '0');
-  return {
-    resourceType: 'Condition',
-    id: `cond-${index}`,
-    meta: { versionId: '1', lastUpdated: `${year}-${month}-15T10:00:00Z` },
-    clinicalStatus: { coding: [{ system: CONDITION_CLINICAL, code: index % 9 === 4 ? 'resolved' : 'active' }] },
-    verificationStatus: { coding: [{ system: CONDITION_VERIFICATION, code: 'confirmed' }] },
-    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item', display: 'Problem List Item' }] }],
-    code: {
-      ...(problem.codings.length > 0 ? { coding: problem.codings.map(([system, code, display]) => ({ system, code, display })) } : {}),
-      ...(problem.text ? { text: problem.text } : {}),
-    },
-    subject: { reference: `Patient/${PATIENT_ID}` },
-    onsetDateTime: `${year}-${month}-01`,
-    recordedDate: `${year}-${month}-15`,
-    recorder: { reference: 'Practitioner/pr-1', display: 'Dr. A. Example' },
-  };
-}
-
-/** `count` Conditions, exactly one of them cervical stenosis. */
-function conditions(count: number): Json[] {
-  const stenosisAt = Math.floor(count / 2);
-  return Array.from({ length: count }, (_, i) => condition(i, i === stenosisAt ? CERVICAL_STENOSIS : (PROBLEMS[i % PROBLEMS.length] ?? { codings: [] })));
-}
-
-function procedures(): Json[] {
-  const done = (id: string, code: string, display: string, date: string): Json => ({
-    resourceType: 'Procedure',
-    id,
-    status: 'completed',
-    code: { coding: [{ system: SNOMED, code, display }] },
-    subject: { reference: `Patient/${PATIENT_ID}` },
-    performedDateTime: date,
+/** Bare Express: parses the body exactly as the service does and answers no cards. */
+function bareApp(limitBytes: number): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.post('/cds-services/:id', express.json({ limit: limitBytes, type: ['application/json', 'application/*+json'] }), (_req, res) => {
+    res.json({ cards: [] });
   });
-  return [
-    done('proc-1', '80146002', 'Appendectomy', '1998-06-02'),
-    done('proc-2', '73761001', 'Colonoscopy', '2021-09-14'),
-    done('proc-3', '386638009', 'Arthroscopy of knee joint', '2016-03-30'),
-  ];
-}
-
-const PATIENT: Json = {
-  resourceType: 'Patient',
-  id: PATIENT_ID,
-  name: [{ family: 'Bench', given: ['Pat'] }],
-  gender: 'female',
-  birthDate: '1961-04-12',
-};
-
-const MASSAGE_ORDER: Json = {
-  resourceType: 'ServiceRequest',
-  id: 'sr-massage',
-  status: 'draft',
-  intent: 'order',
-  subject: { reference: `Patient/${PATIENT_ID}` },
-  code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '97124', display: 'Massage therapy' }], text: 'Massage therapy' },
-  bodySite: [{ coding: [{ system: SNOMED, code: '45048000', display: 'Neck' }] }],
-  authoredOn: '2026-11-30',
-};
-
-const searchset = (resources: Json[]): Json => ({
-  resourceType: 'Bundle',
-  type: 'searchset',
-  total: resources.length,
-  entry: resources.map((resource) => ({ fullUrl: `https://ehr.example.org/fhir/${String(resource['resourceType'])}/${String(resource['id'])}`, resource, search: { mode: 'match' } })),
-});
-
-function hookRequest(prefetch: Json | undefined, fhirServer?: string): string {
-  return JSON.stringify({
-    hook: 'order-sign',
-    hookInstance: 'b3f1c0de-0000-4000-8000-000000000001',
-    ...(fhirServer ? { fhirServer } : {}),
-    context: {
-      userId: 'Practitioner/pr-1',
-      patientId: PATIENT_ID,
-      encounterId: 'enc-1',
-      draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: MASSAGE_ORDER }] },
-    },
-    ...(prefetch ? { prefetch } : {}),
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
   });
+  return app;
 }
 
-function prefetchedBody(conditionCount: number): string {
-  return hookRequest({ patient: PATIENT, conditions: searchset(conditions(conditionCount)), procedures: searchset(procedures()) });
+function runBare(workers: number, port: number): void {
+  if (workers > 1 && cluster.isPrimary) {
+    for (let i = 0; i < workers; i += 1) cluster.fork();
+    process.on('SIGTERM', () => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+      process.exit(0);
+    });
+    return;
+  }
+  const server = bareApp(loadConfig({}).bodyLimitBytes).listen(port, '127.0.0.1');
+  server.keepAliveTimeout = 65_000;
+  process.on('SIGTERM', () => process.exit(0));
 }
 
 interface FhirWorkerData {
@@ -197,13 +124,17 @@ async function startFhirWorker(latencyMs: number, seed: Json[]): Promise<{ baseU
   };
 }
 
-async function listen(app: express.Express): Promise<{ server: Server; url: string }> {
-  const server = app.listen(0, '127.0.0.1');
+// ---------------------------------------------------------------------------------------------
+// HTTP helpers.
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-  server.keepAliveTimeout = 65_000;
-  return { server, url: `http://127.0.0.1:${address.port}` };
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return address.port;
 }
 
 /** One POST, resolving with status and body; used for checks and the sequential scans. */
@@ -220,91 +151,127 @@ function post(url: string, body: string, agent: Agent): Promise<{ status: number
   });
 }
 
+async function cardCount(url: string, body: string, agent: Agent): Promise<{ status: number; cards: number; text: string }> {
+  const { status, text } = await post(url, body, agent);
+  const parsed = z.object({ cards: z.array(z.unknown()) }).safeParse(JSON.parse(text));
+  return { status, cards: parsed.success ? parsed.data.cards.length : -1, text };
+}
+
+async function expectOneCard(url: string, template: BodyTemplate, agent: Agent, label: string): Promise<void> {
+  const { status, cards, text } = await cardCount(url, template.render((sequence += 1)), agent);
+  if (status !== 200 || cards !== 1) throw new Error(`check failed for ${label}: ${status} ${text.slice(0, 300)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers under test, each in its own process tree.
+
+interface Target {
+  readonly label: string;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** The process and, once they are up, its cluster workers. */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+async function startTarget(label: string, args: readonly string[], env: NodeJS.ProcessEnv, port: number, workers: number): Promise<Target> {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = once(child, 'exit');
+  const until = performance.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}`);
+    if (performance.now() > until) throw new Error(`${label} did not start`);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok && (workers <= 1 || processTree(child.pid ?? 0).length > workers)) break;
+    await delay(100);
+  }
+  // Other workers may still be loading their knowledge; give them time to listen too.
+  if (workers > 1) await delay(1500);
+  const pid = child.pid ?? 0;
+  return {
+    label,
+    url,
+    child,
+    pids: () => processTree(pid),
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+function startService(label: string, options: { workers: number; env?: Record<string, string>; execArgv?: string[]; dataDir: string }): Promise<Target> {
+  return freePort().then((port) =>
+    startTarget(
+      label,
+      [...(options.execArgv ?? []), SERVER_JS],
+      {
+        PATH: process.env['PATH'] ?? '',
+        NODE_ENV: 'development',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'info',
+        DATA_DIR: mkdtempSync(join(options.dataDir, 'service-')),
+        WORKERS: String(options.workers),
+        ...(options.env ?? {}),
+      },
+      port,
+      options.workers,
+    ),
+  );
+}
+
+function startBare(label: string, workers: number): Promise<Target> {
+  return freePort().then((port) =>
+    startTarget(label, [BENCH_JS, '--role', 'bare', '--workers', String(workers), '--port', String(port)], { PATH: process.env['PATH'] ?? '' }, port, workers),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements.
+
 interface Row {
   readonly name: string;
-  readonly bodyKb: number;
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
-  /** CPU time of this process (service, GC threads, FHIR worker if any) per completed request. */
+  /** User + system CPU of the server's process tree per completed request. */
   readonly cpuUs: number;
   readonly errors: number;
+  readonly bare?: Row;
 }
 
-/** What the load-generator child is asked to run and answers. */
-interface LoadJob {
-  readonly url: string;
-  readonly body: string;
-  readonly seconds: number;
-}
-
-interface LoadSummary {
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly total: number;
-  readonly errors: number;
-}
-
-function isLoadJob(value: unknown): value is LoadJob {
-  return typeof value === 'object' && value !== null && 'url' in value && typeof value.url === 'string' && 'body' in value && typeof value.body === 'string' && 'seconds' in value && typeof value.seconds === 'number';
-}
-
-function isLoadSummary(value: unknown): value is LoadSummary {
-  return typeof value === 'object' && value !== null && ['rps', 'p50', 'p99', 'total', 'errors'].every((key) => typeof Reflect.get(value, key) === 'number');
-}
-
-/** In the load-generator child: run each job with autocannon and send the summary back. */
-function runLoadGenerator(): void {
-  process.on('message', (job: unknown) => {
-    if (!isLoadJob(job)) {
-      process.exit(0);
-    }
-    autocannon({ url: job.url, method: 'POST', headers: { 'content-type': 'application/json' }, body: job.body, connections: CONNECTIONS, duration: job.seconds, timeout: 10 }).then(
-      (result: AutocannonResult) => {
-        const summary: LoadSummary = {
-          rps: result.requests.average,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          total: result.requests.total,
-          errors: result.errors + result.timeouts + result.non2xx,
-        };
-        process.send?.(summary);
-      },
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
+async function autocannonRun(url: string, template: BodyTemplate, seconds: number): Promise<{ rps: number; p50: number; p99: number; total: number; errors: number }> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    connections: CONNECTIONS,
+    duration: seconds,
+    timeout: 10,
+    requests: [{ setupRequest: (req: AutocannonRequest): AutocannonRequest => ({ ...req, body: template.render((sequence += 1)) }) }],
   });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total, errors: result.errors + result.timeouts + result.non2xx };
 }
 
-async function runJob(child: ChildProcess, job: LoadJob): Promise<LoadSummary> {
-  child.send(job);
-  const [summary]: unknown[] = await once(child, 'message');
-  if (!isLoadSummary(summary)) throw new Error('load generator sent an unexpected message');
-  return summary;
-}
-
-async function load(child: ChildProcess, name: string, url: string, body: string, seconds: number, warmupSeconds: number): Promise<Row> {
-  await runJob(child, { url, body, seconds: warmupSeconds });
-  const cpuBefore = process.cpuUsage();
-  const result = await runJob(child, { url, body, seconds });
-  const cpu = process.cpuUsage(cpuBefore);
-  return {
-    name,
-    bodyKb: Math.round(Buffer.byteLength(body) / 1024),
-    rps: result.rps,
-    p50: result.p50,
-    p99: result.p99,
-    cpuUs: (cpu.user + cpu.system) / Math.max(1, result.total),
-    errors: result.errors,
-  };
+async function load(name: string, target: Target, template: BodyTemplate, seconds: number, warmupSeconds: number, bare?: Row): Promise<Row> {
+  const url = `${target.url}${SERVICE_PATH}`;
+  await autocannonRun(url, template, warmupSeconds);
+  const pids = target.pids();
+  const before = cpuMicros(pids);
+  const result = await autocannonRun(url, template, seconds);
+  const cpu = cpuMicros(pids) - before;
+  return { name, rps: result.rps, p50: result.p50, p99: result.p99, cpuUs: cpu / Math.max(1, result.total), errors: result.errors, ...(bare ? { bare } : {}) };
 }
 
 interface Scan {
   readonly label: string;
-  readonly bodyKb: number;
   readonly n: number;
   readonly p50: number;
   readonly p99: number;
@@ -312,12 +279,13 @@ interface Scan {
 }
 
 /** Sequential requests on one keep-alive connection: per-request latency with sub-millisecond resolution. */
-async function scan(label: string, url: string, body: string, seconds: number, agent: Agent): Promise<Scan> {
+async function scan(label: string, url: string, template: BodyTemplate, seconds: number, agent: Agent, minSamples = 50): Promise<Scan> {
   const warmUntil = performance.now() + 300;
-  while (performance.now() < warmUntil) await post(url, body, agent);
+  while (performance.now() < warmUntil) await post(url, template.render((sequence += 1)), agent);
   const samples: number[] = [];
   const until = performance.now() + seconds * 1000;
-  while (performance.now() < until || samples.length < 50) {
+  while (performance.now() < until || samples.length < minSamples) {
+    const body = template.render((sequence += 1));
     const started = performance.now();
     const { status } = await post(url, body, agent);
     samples.push(performance.now() - started);
@@ -325,8 +293,213 @@ async function scan(label: string, url: string, body: string, seconds: number, a
   }
   samples.sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? Number.NaN;
-  return { label, bodyKb: Math.round(Buffer.byteLength(body) / 1024), n: samples.length, p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+  return { label, n: samples.length, p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
 }
+
+const HeapReport = z.object({ serviceBytes: z.number(), bareBytes: z.number(), parseBytes: z.number(), bodyBytes: z.number() });
+type HeapReport = z.infer<typeof HeapReport>;
+
+/** Median heap growth per call over rounds of `batch` calls, each round starting right after a full GC. */
+async function allocatedPerCall(gc: () => void, call: () => Promise<unknown> | unknown, batch: number, rounds: number): Promise<number> {
+  for (let i = 0; i < batch * 2; i += 1) await call();
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r += 1) {
+    gc();
+    const before = getHeapStatistics().used_heap_size;
+    for (let i = 0; i < batch; i += 1) await call();
+    // Work a response schedules (log line, recorder queue) belongs to the request.
+    await new Promise((resolve) => setImmediate(resolve));
+    samples.push((getHeapStatistics().used_heap_size - before) / batch);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)] ?? Number.NaN;
+}
+
+/**
+ * In the heap-probe child (run with --expose-gc and a large young generation, so no scavenge
+ * falls inside a round): the production service and bare Express in this process, called over
+ * loopback, and JSON.parse of the body alone.
+ */
+async function runHeapProbe(rounds: number): Promise<void> {
+  const gc = globalThis.gc;
+  if (!gc) throw new Error('the heap probe needs --expose-gc');
+  const service = await startServiceInProcess();
+  const bareServer = bareApp(loadConfig({}).bodyLimitBytes).listen(0, '127.0.0.1');
+  await once(bareServer, 'listening');
+  const bareAddress = bareServer.address();
+  if (bareAddress === null || typeof bareAddress === 'string') throw new Error('no TCP address');
+  const svc = { url: `${service.url}${SERVICE_PATH}` };
+  const bare = { url: `http://127.0.0.1:${bareAddress.port}${SERVICE_PATH}` };
+  const template = bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, prefetch: prefetchFor(40, patientId) }), false);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let n = 0;
+  const body = template.render(0);
+  const report: HeapReport = {
+    serviceBytes: await allocatedPerCall(gc, () => post(svc.url, template.render((n += 1)), agent), 20, rounds),
+    bareBytes: await allocatedPerCall(gc, () => post(bare.url, template.render((n += 1)), agent), 20, rounds),
+    parseBytes: await allocatedPerCall(gc, () => JSON.parse(body), 20, rounds),
+    bodyBytes: template.bytes,
+  };
+  process.send?.(report);
+  agent.destroy();
+  bareServer.closeAllConnections();
+  bareServer.close();
+  await service.close();
+}
+
+async function heapProbe(quick: boolean): Promise<HeapReport> {
+  const child = spawn(process.execPath, ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', BENCH_JS, '--role', 'heap', ...(quick ? ['--quick'] : [])], {
+    env: process.env,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const [message]: unknown[] = await once(child, 'message');
+  await once(child, 'exit');
+  return HeapReport.parse(message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile: CPU and sampled allocations of the service under load, start-up and warm-up left out.
+
+/** Builds the production service in this process with info logs to /dev/null; resolves with its URL. */
+async function startServiceInProcess(): Promise<{ url: string; close: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cds-bench-inproc-'));
+  const env: Record<string, string> = { NODE_ENV: 'development', LOG_LEVEL: 'info', DATA_DIR: dataDir, PORT: '0' };
+  const suppression = process.env[SUPPRESSION_SETTING];
+  if (suppression !== undefined) env[SUPPRESSION_SETTING] = suppression;
+  const service = await buildService(loadConfig(env), createLogger('info', pino.destination({ dest: '/dev/null', sync: true })));
+  const server = service.app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  server.keepAliveTimeout = 65_000;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await service.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** In the profiled child: serve, profile between "start" and "stop", write both profiles to `dir`. */
+async function runProfiledService(dir: string): Promise<void> {
+  const service = await startServiceInProcess();
+  const session = new Session();
+  session.connect();
+  process.on('message', (message: unknown) => {
+    if (message === 'start') {
+      // Collected objects count too: the view is of what each request allocates, not what it keeps.
+      const sampling = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+      void session
+        .post('Profiler.enable')
+        .then(() => session.post('Profiler.start'))
+        .then(() => session.post('HeapProfiler.startSampling', sampling))
+        .then(() => process.send?.('started'));
+    } else if (message === 'stop') {
+      void (async () => {
+        const { profile: cpu } = await session.post('Profiler.stop');
+        const { profile: heap } = await session.post('HeapProfiler.stopSampling');
+        writeFileSync(join(dir, 'service.cpuprofile'), JSON.stringify(cpu));
+        writeFileSync(join(dir, 'service.heapprofile'), JSON.stringify(heap));
+        process.send?.('stopped');
+        session.disconnect();
+        await service.close();
+        process.exit(0);
+      })();
+    }
+  });
+  process.send?.(service.url);
+}
+
+/** Where a frame's code lives: a project file, a package, or Node itself. */
+function placeOf(url: string): string {
+  const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg?.[1]) return `npm:${pkg[1]}`;
+  const root = `file://${projectRoot()}/`;
+  if (url.startsWith(root)) return url.slice(root.length).replace(/^dist\//, '');
+  return url === '' ? '(native)' : url.startsWith('node:') ? url : 'other';
+}
+
+const CallFrame = z.object({ functionName: z.string(), url: z.string(), lineNumber: z.number() });
+type CallFrame = z.infer<typeof CallFrame>;
+const CpuProfile = z.object({
+  nodes: z.array(z.object({ id: z.number(), callFrame: CallFrame })),
+  samples: z.array(z.number()),
+  timeDeltas: z.array(z.number()),
+});
+interface HeapNode {
+  readonly callFrame: CallFrame;
+  readonly selfSize: number;
+  readonly children: HeapNode[];
+}
+const HeapNode: z.ZodType<HeapNode> = z.lazy(() => z.object({ callFrame: CallFrame, selfSize: z.number(), children: z.array(HeapNode) }));
+const HeapProfile = z.object({ head: HeapNode });
+
+/** Adds `amount` under the frame's function and file. */
+function tally(frame: CallFrame, amount: number, byFunction: Map<string, number>, byPlace: Map<string, number>): void {
+  const place = placeOf(frame.url);
+  const name = `${place}${frame.url === '' ? '' : `:${frame.lineNumber + 1}`} ${frame.functionName || '(anonymous)'}`;
+  byFunction.set(name, (byFunction.get(name) ?? 0) + amount);
+  byPlace.set(place, (byPlace.get(place) ?? 0) + amount);
+}
+
+function printTop(title: string, unit: string, map: Map<string, number>, count: number, scale: (value: number) => string): void {
+  console.log(`\n${title}`);
+  const rows = [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, count);
+  printTable(['where', unit], rows.map(([name, value]) => [name, scale(value)]));
+}
+
+/** Self time and sampled allocations per function and per file, per request. */
+function summariseProfiles(dir: string, requests: number): void {
+  const cpu = CpuProfile.parse(JSON.parse(readFileSync(join(dir, 'service.cpuprofile'), 'utf8')));
+  const frameOf = new Map(cpu.nodes.map((node) => [node.id, node.callFrame]));
+  const timeByFunction = new Map<string, number>();
+  const timeByPlace = new Map<string, number>();
+  cpu.samples.forEach((nodeId, i) => {
+    const frame = frameOf.get(nodeId);
+    if (frame && frame.functionName !== '(idle)') tally(frame, cpu.timeDeltas[i] ?? 0, timeByFunction, timeByPlace);
+  });
+  const perRequest = (value: number) => (value / requests).toFixed(1);
+  printTop('CPU self time by file or package, µs per request:', 'µs/req', timeByPlace, 30, perRequest);
+  printTop('CPU self time by function, µs per request:', 'µs/req', timeByFunction, 40, perRequest);
+
+  const heap = HeapProfile.parse(JSON.parse(readFileSync(join(dir, 'service.heapprofile'), 'utf8')));
+  const bytesByFunction = new Map<string, number>();
+  const bytesByPlace = new Map<string, number>();
+  const stack: HeapNode[] = [heap.head];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    if (node.selfSize > 0) tally(node.callFrame, node.selfSize, bytesByFunction, bytesByPlace);
+    stack.push(...node.children);
+  }
+  const kbPerRequest = (value: number) => (value / requests / 1024).toFixed(1);
+  printTop('Sampled allocations by file or package, KB per request:', 'KB/req', bytesByPlace, 25, kbPerRequest);
+  printTop('Sampled allocations by function, KB per request:', 'KB/req', bytesByFunction, 30, kbPerRequest);
+}
+
+async function profile(dir: string, seconds: number): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const child = spawn(process.execPath, [BENCH_JS, '--role', 'profile', '--profile', dir], { env: process.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const [url]: unknown[] = await once(child, 'message');
+  if (typeof url !== 'string') throw new Error('the profiled service did not report its URL');
+  const template = bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, prefetch: prefetchFor(40, patientId) }), false);
+  await autocannonRun(`${url}${SERVICE_PATH}`, template, 2);
+  child.send('start');
+  await once(child, 'message');
+  const pid = child.pid ?? 0;
+  const before = cpuMicros([pid]);
+  const result = await autocannonRun(`${url}${SERVICE_PATH}`, template, seconds);
+  const cpuUs = (cpuMicros([pid]) - before) / Math.max(1, result.total);
+  child.send('stop');
+  await once(child, 'message');
+  await once(child, 'exit');
+  console.log(`${result.total} requests in ${seconds} s under the profiler (${result.rps.toFixed(0)} req/s, ${cpuUs.toFixed(0)} µs CPU per request); profiles in ${dir}`);
+  summariseProfiles(dir, result.total);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output.
 
 const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));
 
@@ -338,128 +511,150 @@ function printTable(headers: string[], rows: string[][]): void {
   for (const row of rows) console.log(line(row));
 }
 
-async function checkOneCard(url: string, body: string, agent: Agent, label: string): Promise<string> {
-  const { status, text } = await post(url, body, agent);
-  const parsed: unknown = JSON.parse(text);
-  const cards = typeof parsed === 'object' && parsed !== null && 'cards' in parsed ? parsed.cards : undefined;
-  if (status !== 200 || !Array.isArray(cards) || cards.length !== 1) throw new Error(`check failed for ${label}: ${status} ${text.slice(0, 300)}`);
-  return text;
+/** The configuration `value` of the suppression setting gives, or undefined when it is refused. */
+function configWithSuppression(value: string | undefined): string | undefined {
+  try {
+    return JSON.stringify(loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', ...(value === undefined ? {} : { [SUPPRESSION_SETTING]: value }) }));
+  } catch {
+    return undefined;
+  }
 }
 
-const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
+/**
+ * The values of the suppression setting to compare, off first, when this build reads it (it
+ * changes the parsed configuration); `0` is tried as "off", else the setting is left unset.
+ */
+function suppressionCases(on: string): Array<{ label: string; value: string | undefined }> {
+  const unset = configWithSuppression(undefined);
+  if (configWithSuppression(on) === undefined || configWithSuppression(on) === unset) return [];
+  const off = configWithSuppression('0') !== undefined && configWithSuppression('0') !== configWithSuppression(on) ? '0' : undefined;
+  return [
+    { label: 'off', value: off },
+    { label: 'on', value: on },
+  ];
+}
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, strict: true });
-  const seconds = values.quick ? 2 : 6;
+/** Runs the role asked for; resolves with whether the process must stay up (a server) or exit. */
+async function main(): Promise<'serve' | 'done'> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      role: { type: 'string' },
+      workers: { type: 'string', default: '1' },
+      port: { type: 'string', default: '0' },
+    },
+    strict: true,
+  });
+  if (values.role === 'bare') {
+    runBare(Number(values.workers), Number(values.port));
+    return 'serve';
+  }
+  if (values.role === 'heap') {
+    await runHeapProbe(values.quick ? 5 : 12);
+    return 'done';
+  }
+  if (values.role === 'profile' && values.profile !== undefined) {
+    await runProfiledService(values.profile);
+    return 'serve';
+  }
+  if (values.profile !== undefined) {
+    await profile(values.profile, values.quick ? 5 : 10);
+    return 'done';
+  }
+
+  const seconds = values.quick ? 2 : 5;
   const warmup = values.quick ? 1 : 2;
-  const scanSeconds = values.quick ? 1 : 2.5;
+  const scanSeconds = values.quick ? 1 : 2;
+  const minSamples = values.quick ? 20 : 50;
   const startedAt = performance.now();
-
-  const config = loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent' });
-  const knowledge = loadKnowledge();
-  const logger = createLogger('silent');
-  const metrics = createMetrics();
-  const gateway = createGatewayFromConfig(config, metrics);
-  const service = await listen(
-    createApp({
-      config,
-      knowledge,
-      logger,
-      metrics,
-      gateway,
-      publicRouters: [createOpsRouter({ registry: metrics.registry, readiness: async () => ({ ready: true, checks: { knowledge: 'ok' } }) })],
-    }),
-  );
-
-  const parseLikeTheService = express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
-  let cardResponse = '{"cards":[]}';
-  const bareApp = express();
-  bareApp.disable('x-powered-by');
-  bareApp.set('etag', false);
-  bareApp.post('/cds-services/:id', parseLikeTheService, (_req, res) => {
-    res.json({ cards: [] });
-  });
-  bareApp.post('/same-answer', parseLikeTheService, (_req, res) => {
-    res.type('application/json').send(cardResponse);
-  });
-  const bare = await listen(bareApp);
-
-  const body40 = prefetchedBody(40);
-  const body2000 = prefetchedBody(2000);
-  const serviceUrl = `${service.url}${SERVICE_PATH}`;
-  const bareUrl = `${bare.url}${SERVICE_PATH}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'cds-bench-'));
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  cardResponse = await checkOneCard(serviceUrl, body40, agent, '40 Conditions');
-  await checkOneCard(serviceUrl, body2000, agent, '2,000 Conditions');
-  console.log(`node ${process.version}, ${cpus().length} CPUs; ${CONNECTIONS} connections, ${seconds} s per case after a warm-up\n`);
+  const body = (count: number, freshPatient: boolean) =>
+    bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, prefetch: prefetchFor(count, patientId) }), freshPatient);
+  const body40 = body(40, false);
+  const body2000 = body(2000, false);
+  const suppressionOn = process.env[SUPPRESSION_SETTING] ?? '24';
+  const suppression = suppressionCases(suppressionOn);
 
-  const child = fork(fileURLToPath(import.meta.url), ['--load-generator'], { stdio: 'inherit' });
-  const bare40 = await load(child, 'bare Express, 40-Condition body', bareUrl, body40, seconds, 1);
-  const bareCard = await load(child, `bare Express, 40-Condition body, answers the card (${Buffer.byteLength(cardResponse)} B)`, `${bare.url}/same-answer`, body40, seconds, 1);
-  const svc40 = await load(child, 'order-sign, 40 Conditions prefetched', serviceUrl, body40, seconds, warmup);
-  const bare2000 = await load(child, 'bare Express, 2,000-Condition body', bareUrl, body2000, seconds, 1);
-  const svc2000 = await load(child, 'order-sign, 2,000 Conditions prefetched', serviceUrl, body2000, seconds, warmup);
+  console.log(`node ${process.version}, ${cpus().length} CPUs; ${CONNECTIONS} connections, ${seconds} s per case after ${warmup} s of warm-up; body ${(body40.bytes / 1024).toFixed(0)} KB (40 Conditions), ${(body2000.bytes / 1024 / 1024).toFixed(1)} MB (2,000)`);
+  console.log(`Every call carries a fresh hookInstance; the service logs at info level (to /dev/null), records cards in SQLite and keeps metrics.\n`);
 
+  const rows: Row[] = [];
   const scans: Scan[] = [];
-  for (const count of [40, 250, 1000, 2000]) {
-    scans.push(await scan(`${count} Conditions`, serviceUrl, count === 40 ? body40 : count === 2000 ? body2000 : prefetchedBody(count), scanSeconds, agent));
-  }
-  for (const count of [40, 2000]) {
-    scans.push(await scan(`bare, ${count}-Condition body`, bareUrl, count === 40 ? body40 : body2000, scanSeconds, agent));
-  }
-  const serviceRssMb = peakRssMb();
 
-  // The FHIR server starts only now, so the peak RSS above is the service's own.
-  const fhir = await startFhirWorker(FHIR_LATENCY_MS, [PATIENT, ...conditions(40), ...procedures()]);
-  const bodyFallback = hookRequest(undefined, fhir.baseUrl);
-  await checkOneCard(serviceUrl, bodyFallback, agent, 'fallback');
-  const fallback = await load(child, `order-sign, no prefetch, FHIR server at ${FHIR_LATENCY_MS} ms`, serviceUrl, bodyFallback, seconds, warmup);
-  const fallbackScan = await scan(`fallback, FHIR at ${FHIR_LATENCY_MS} ms`, serviceUrl, bodyFallback, scanSeconds, agent);
-  scans.push(fallbackScan);
+  const bare1 = await startBare('bare', 1);
+  const svc1 = await startService('service', { workers: 1, dataDir });
+  await expectOneCard(`${svc1.url}${SERVICE_PATH}`, body40, agent, '40 Conditions');
+  await expectOneCard(`${svc1.url}${SERVICE_PATH}`, body2000, agent, '2,000 Conditions');
+  const bareRow = await load('bare Express, 40-Condition body', bare1, body40, seconds, warmup);
+  rows.push(bareRow, await load('order-sign, 40 Conditions', svc1, body40, seconds, warmup, bareRow));
 
-  const rows: Row[] = [svc40, bare40, bareCard, svc2000, bare2000, fallback];
-  const ratio = new Map<Row, number>([
-    [svc40, svc40.rps / bare40.rps],
-    [bareCard, bareCard.rps / bare40.rps],
-    [svc2000, svc2000.rps / bare2000.rps],
-  ]);
-  const cpuRatio = new Map<Row, number>([
-    [svc40, bare40.cpuUs / svc40.cpuUs],
-    [bareCard, bare40.cpuUs / bareCard.cpuUs],
-    [svc2000, bare2000.cpuUs / svc2000.cpuUs],
-  ]);
-  const fixed = (map: Map<Row, number>, r: Row) => (map.has(r) ? (map.get(r) ?? 0).toFixed(2) : r === bare40 || r === bare2000 ? '1.00' : '-');
+  scans.push(await scan('order-sign, 40 Conditions', `${svc1.url}${SERVICE_PATH}`, body40, scanSeconds, agent, minSamples));
+  scans.push(await scan('bare, 40-Condition body', `${bare1.url}${SERVICE_PATH}`, body40, scanSeconds, agent, minSamples));
+  scans.push(await scan('order-sign, 2,000 Conditions', `${svc1.url}${SERVICE_PATH}`, body2000, scanSeconds, agent, minSamples));
+  scans.push(await scan('bare, 2,000-Condition body', `${bare1.url}${SERVICE_PATH}`, body2000, scanSeconds, agent, minSamples));
+
+  const fhir = await startFhirWorker(FHIR_LATENCY_MS, [patient('bench-patient'), ...conditions(40, 'bench-patient'), ...procedures('bench-patient')]);
+  const fallbackBody = bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, fhirServer: fhir.baseUrl }), false);
+  await expectOneCard(`${svc1.url}${SERVICE_PATH}`, fallbackBody, agent, 'no prefetch');
+  scans.push(await scan(`no prefetch, FHIR server at ${FHIR_LATENCY_MS} ms`, `${svc1.url}${SERVICE_PATH}`, fallbackBody, scanSeconds, agent, minSamples));
+  await fhir.stop();
+  await Promise.all([bare1.stop(), svc1.stop()]);
+
+  const bare2 = await startBare('bare, 2 workers', 2);
+  const svc2 = await startService('service, 2 workers', { workers: 2, dataDir });
+  await expectOneCard(`${svc2.url}${SERVICE_PATH}`, body40, agent, 'WORKERS=2');
+  const bare2Row = await load('bare Express, 2 workers', bare2, body40, seconds, warmup);
+  rows.push(bare2Row, await load('order-sign, 40 Conditions, WORKERS=2', svc2, body40, seconds, warmup, bare2Row));
+  await Promise.all([bare2.stop(), svc2.stop()]);
+
+  const fresh = body(40, true);
+  for (const { label, value } of suppression) {
+    const svc = await startService(`suppression ${label}`, { workers: 1, dataDir, env: value === undefined ? {} : { [SUPPRESSION_SETTING]: value } });
+    await expectOneCard(`${svc.url}${SERVICE_PATH}`, fresh, agent, `suppression ${label}`);
+    rows.push(await load(`order-sign, 40 Conditions, fresh patient, suppression ${label} (${SUPPRESSION_SETTING}=${value ?? 'unset'})`, svc, fresh, seconds, warmup, bareRow));
+    await svc.stop();
+  }
+  agent.destroy();
+  const heap = await heapProbe(values.quick);
+  rmSync(dataDir, { recursive: true, force: true });
+
   printTable(
-    ['case', 'body KB', 'req/s', 'p50 ms', 'p99 ms', 'x bare', 'CPU µs/req', 'x bare (CPU)', 'errors'],
-    rows.map((r) => [r.name, String(r.bodyKb), r.rps.toFixed(0), String(r.p50), String(r.p99), fixed(ratio, r), r.cpuUs.toFixed(0), fixed(cpuRatio, r), String(r.errors)]),
+    ['case', 'req/s', 'p50 ms', 'p99 ms', 'x bare', 'CPU µs/req', 'bare CPU µs/req', 'errors'],
+    rows.map((r) => [
+      r.name,
+      r.rps.toFixed(0),
+      String(r.p50),
+      String(r.p99),
+      r.bare ? (r.rps / r.bare.rps).toFixed(2) : '1.00',
+      r.cpuUs.toFixed(0),
+      (r.bare ?? r).cpuUs.toFixed(0),
+      String(r.errors),
+    ]),
   );
-  console.log('x bare (CPU) = bare CPU per request / this CPU per request: the throughput ratio on a machine with a core to spare.');
-  console.log('The fallback row\'s CPU includes the FHIR server thread.');
+  console.log('CPU µs/req: user + system time of the server\'s process tree (workers included) over the requests it served.');
+  if (suppression.length === 0) console.log(`(${SUPPRESSION_SETTING} is not a setting of this build: no suppression cases.)`);
 
   console.log('\nSequential requests (one keep-alive connection), latency in ms:');
   printTable(
-    ['case', 'body KB', 'n', 'p50', 'p99', 'mean'],
-    scans.map((s) => [s.label, String(s.bodyKb), String(s.n), ms(s.p50), ms(s.p99), ms(s.mean)]),
+    ['case', 'n', 'p50', 'p99', 'mean'],
+    scans.map((s) => [s.label, String(s.n), ms(s.p50), ms(s.p99), ms(s.mean)]),
   );
-  const first = scans[0];
-  const last = scans[3];
-  if (first && last) {
-    console.log(`\nslope: ${((1000 * (last.mean - first.mean)) / (2000 - 40)).toFixed(1)} µs per extra Condition (mean, 40 -> 2,000)`);
-  }
-  const trips = fallbackScan.p50 / FHIR_LATENCY_MS;
-  console.log(
-    `fallback: p50 ${ms(fallbackScan.p50)} ms sequential, ${trips.toFixed(2)} x the ${FHIR_LATENCY_MS} ms round trip (parallel reads ~1x, one after the other >= 2x); p50 ${fallback.p50} ms under ${CONNECTIONS} connections`,
-  );
-  console.log(`peak RSS: ${serviceRssMb.toFixed(0)} MB service alone, ${peakRssMb().toFixed(0)} MB with the FHIR server thread (the load generator is a separate process); total ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
 
-  child.send('stop');
-  agent.destroy();
-  gateway.close();
-  await fhir.stop();
-  for (const server of [service.server, bare.server]) {
-    server.closeAllConnections();
-    server.close();
-  }
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+  console.log('\nHeap allocated per call (steady loop, in one process, over loopback; 40-Condition body):');
+  printTable(
+    ['what', 'per call', 'x JSON.parse'],
+    [
+      ['order-sign service (HTTP client + server included)', kb(heap.serviceBytes), (heap.serviceBytes / heap.parseBytes).toFixed(2)],
+      ['bare Express (HTTP client + server, express.json)', kb(heap.bareBytes), (heap.bareBytes / heap.parseBytes).toFixed(2)],
+      ['the service beyond bare Express', kb(heap.serviceBytes - heap.bareBytes), ((heap.serviceBytes - heap.bareBytes) / heap.parseBytes).toFixed(2)],
+      [`JSON.parse of the ${kb(heap.bodyBytes)} body alone`, kb(heap.parseBytes), '1.00'],
+    ],
+  );
+  console.log(`\nload average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs; total ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+  return 'done';
 }
 
 const fail = (error: unknown): void => {
@@ -467,10 +662,10 @@ const fail = (error: unknown): void => {
   process.exit(1);
 };
 
-if (isMainThread && process.argv.includes('--load-generator')) {
-  runLoadGenerator();
-} else if (isMainThread) {
-  main().then(() => process.exit(0), fail);
+if (isMainThread) {
+  main().then((outcome) => {
+    if (outcome === 'done') process.exit(0);
+  }, fail);
 } else if (isFhirWorkerData(workerData)) {
   runFhirWorker(workerData).catch(fail);
 }

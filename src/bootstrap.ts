@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Express } from 'express';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
@@ -7,6 +8,7 @@ import { createFeedbackRouter } from './http/feedback-routes.js';
 import { createOpsRouter } from './http/ops-routes.js';
 import { loadKnowledge } from './knowledge/load-knowledge.js';
 import type { Logger } from './logger.js';
+import { groupMetricsSource } from './ops/cluster-metrics.js';
 import { createMetrics } from './ops/metrics.js';
 import { createFhirServerPolicy } from './security/fhir-server-policy.js';
 import { createJwtAuthenticator } from './security/jwt-authenticator.js';
@@ -54,7 +56,7 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
     recorder,
     ...(trust ? { authenticator: createJwtAuthenticator(trust, config, logger) } : {}),
     fhirServerPolicy: createFhirServerPolicy(trust, config),
-    publicRouters: [createOpsRouter({ registry: metrics.registry, readiness })],
+    publicRouters: [createOpsRouter({ registry: config.workers > 1 && cluster.isWorker ? groupMetricsSource(metrics.registry) : metrics.registry, readiness })],
     protectedRouters: [
       createFeedbackRouter({
         store,

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { answerGroupMetrics } from './ops/cluster-metrics.js';
 
 /** Restart delays: doubled after each quick death, back to the first once a worker stayed up. */
 const FIRST_RESTART_DELAY_MS = 1000;
@@ -25,8 +26,8 @@ export interface ClusterOptions {
  * SIGTERM or SIGINT passes SIGTERM to every worker, waits for them to drain and exits.
  * With `workers` at 1, or inside a worker, it just calls `startWorker`.
  *
- * Each worker holds its own knowledge, circuit breakers and metrics registry, so `/metrics`
- * shows the worker that answered the scrape.
+ * Each worker holds its own knowledge, circuit breakers and metrics registry; the primary
+ * collects every worker's registry when one is scraped, so `/metrics` shows the whole group.
  * @see https://nodejs.org/docs/latest-v20.x/api/cluster.html
  */
 export async function runClustered(config: Pick<Config, 'workers'>, startWorker: () => Promise<void>, logger: Logger, options: ClusterOptions = {}): Promise<void> {
@@ -37,6 +38,7 @@ export async function runClustered(config: Pick<Config, 'workers'>, startWorker:
     return;
   }
 
+  answerGroupMetrics(nodeCluster);
   let stopping = false;
   const startedAt = new Map<Worker, number>();
   let restartDelayMs = FIRST_RESTART_DELAY_MS;

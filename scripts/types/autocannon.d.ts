@@ -1,5 +1,13 @@
 /** The part of autocannon 8's programmatic API the benchmark uses (the package ships no types). */
 declare module 'autocannon' {
+  /** One request as autocannon builds it; `setupRequest` may change it before each send. */
+  export interface AutocannonRequest {
+    method?: 'GET' | 'POST';
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+  }
+
   export interface AutocannonOptions {
     url: string;
     method?: 'GET' | 'POST';
@@ -14,6 +22,8 @@ declare module 'autocannon' {
     workers?: number;
     /** Seconds before a request counts as timed out. */
     timeout?: number;
+    /** Requests sent in turn; `setupRequest` runs before each one (a fresh body per call). */
+    requests?: Array<AutocannonRequest & { setupRequest?: (request: AutocannonRequest) => AutocannonRequest }>;
   }
 
   export interface Histogram {

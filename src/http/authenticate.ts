@@ -20,8 +20,9 @@ export function audienceFor(publicBaseUrl: string, originalUrl: string): string 
  * @see https://cds-hooks.hl7.org/2.0/#trusting-cds-clients
  */
 export function createAuthMiddleware(authenticator: Authenticator | undefined, config: Pick<Config, 'publicBaseUrl'>): RequestHandler {
+  if (authenticator === undefined) return (_req, _res, next) => next();
   return (req, res, next) => {
-    if (authenticator === undefined || req.method === 'OPTIONS' || res.locals['caller'] !== undefined) {
+    if (req.method === 'OPTIONS' || res.locals['caller'] !== undefined) {
       next();
       return;
     }

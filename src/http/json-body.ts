@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { json, type RequestHandler } from 'express';
 import type { z } from 'zod';
 import { CdsError, type Problem } from '../errors.js';
@@ -8,9 +9,22 @@ export const JSON_TYPES = ['application/json', 'application/*+json'];
 /** Problems listed in a 400 answer; the rest are summarised in one line. */
 const MAX_PROBLEMS = 20;
 
-/** 415 unless the body is declared as JSON; runs before the parser so nothing else is read. */
+/** The Content-Type values clients send nearly always, known to be JSON without parsing them. */
+const COMMON_JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8', 'application/fhir+json', 'application/fhir+json; charset=utf-8']);
+
+/** Whether the request announces a body, as type-is decides it. */
+function announcesBody(headers: IncomingHttpHeaders): boolean {
+  return headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(headers['content-length'] ?? Number.NaN));
+}
+
+/**
+ * 415 unless the body is declared as JSON; runs before the parser so nothing else is read.
+ * The common values are matched by a set lookup; anything else is read by type-is (`req.is`).
+ */
 export const requireJson: RequestHandler = (req, _res, next) => {
-  next(req.is(JSON_TYPES) ? undefined : new CdsError('UNSUPPORTED_MEDIA_TYPE'));
+  const type = req.headers['content-type'];
+  const json = type !== undefined && COMMON_JSON_TYPES.has(type) ? announcesBody(req.headers) : Boolean(req.is(JSON_TYPES));
+  next(json ? undefined : new CdsError('UNSUPPORTED_MEDIA_TYPE'));
 };
 
 /** The JSON body parser every POST route uses; its errors reach the error handler (400, 413, 415). */

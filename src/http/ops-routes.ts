@@ -1,5 +1,5 @@
 import { Router, type Response } from 'express';
-import type { Registry } from 'prom-client';
+import type { MetricsSource } from '../ops/cluster-metrics.js';
 import { methodNotAllowed } from './cds-routes.js';
 
 /** Result of the readiness checks, by check name. */
@@ -9,8 +9,8 @@ export interface Readiness {
 }
 
 export interface OpsRouteDeps {
-  /** The registry `/metrics` renders (`createMetrics().registry`). */
-  readonly registry: Registry;
+  /** What `/metrics` renders: `createMetrics().registry`, or with several workers the group's (`groupMetricsSource`). */
+  readonly registry: MetricsSource;
   /** Whether the service can answer now: knowledge loaded, store reachable. */
   readonly readiness: () => Promise<Readiness>;
   /** A readiness check that has not answered by then counts as failed. Default 2000 ms. */

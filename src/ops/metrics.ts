@@ -71,6 +71,8 @@ export function createMetrics(registry: Registry = new Registry()): ServiceMetri
     name: 'cds_fhir_breaker_state',
     help: 'Circuit breaker per FHIR server origin: 0 closed, 1 half-open, 2 open (the worst of the origin\'s base paths)',
     labelNames: ['server_origin'] as const,
+    // Across cluster workers the worst state counts, not the sum.
+    aggregator: 'max',
     registers: [registry],
   });
 
