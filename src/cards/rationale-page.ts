@@ -23,7 +23,7 @@ export function renderRationalePage(cardId: string, knowledge: Knowledge): strin
     `<h1>${escapeHtml(card.title)}</h1>` +
     `<p><span class="ind ${card.indicator}">${escapeHtml(card.indicator)}</span> card id <code>${escapeHtml(card.id)}</code>, decision table row ${card.row}</p>` +
     card.rationale.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('') +
-    `<h2>What to do instead</h2><ul>${card.instead.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>` +
+    `<h2>What the card asks</h2><ul>${card.todo.map((i) => `<li>${escapeHtml(i.replaceAll('{Remove}', 'Remove').replaceAll('{noun}', 'order'))}</li>`).join('')}</ul>` +
     (card.showRedFlags
       ? `<h2>Red flags to check</h2><ul>${knowledge.catalogue.redFlags.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`
       : '') +
