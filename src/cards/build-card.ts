@@ -5,7 +5,7 @@ import type { Decision, NamedCondition } from '../rules/decide.js';
 import type { OrderEntry } from '../rules/order.js';
 import type { ConditionEntry, ProcedureEntry } from '../rules/record.js';
 import { ICD10CM } from '../terminology/code-index.js';
-import { countWords, fitSummary, inSentence, type NameChoices } from './summary.js';
+import { countWords, firstWords, fitSummary, inSentence, SUMMARY_MAX, type NameChoices } from './summary.js';
 import { escapeMarkdown } from './text.js';
 import type { CdsAction, CdsCard, CdsSuggestion } from './types.js';
 
@@ -24,6 +24,7 @@ export interface CardContext {
 
 /** clinical policy §5: a detail a clinician reads inline. */
 export const DETAIL_MAX_WORDS = 120;
+const ENTRY_MAX_WORDS = 12;
 
 const SYSTEM_NAMES: Record<string, string> = {
   [ICD10CM]: 'ICD-10-CM',
@@ -43,8 +44,9 @@ function wordingFor(template: CardTemplateFile, decision: Decision): Wording {
   return wording;
 }
 
+/** The names worth trying, once each: a record text longer than any summary is left to the short names. */
 function unique(names: readonly string[]): NameChoices {
-  const seen = [...new Set(names.filter((n) => n.trim() !== ''))];
+  const seen = [...new Set(names.filter((n) => n.trim() !== '' && n.length <= SUMMARY_MAX))];
   const [first, ...rest] = seen;
   return first === undefined ? ['the condition'] : [first, ...rest];
 }
@@ -100,8 +102,9 @@ function codeText(codings: readonly Coding[]): string {
   return ` (${escapeMarkdown(SYSTEM_NAMES[first.system] ?? first.system)} ${escapeMarkdown(first.code)})`;
 }
 
+/** A record text as the detail lists it: a long one keeps its first words, so the detail stays short. */
 function entryName(label: string | undefined, codings: readonly Coding[], knowledge: Knowledge, fallback: string): string {
-  return escapeMarkdown(recordName(label, codings, knowledge) ?? fallback);
+  return escapeMarkdown(firstWords(recordName(label, codings, knowledge) ?? fallback, ENTRY_MAX_WORDS));
 }
 
 function conditionLine(entry: ConditionEntry, knowledge: Knowledge, codes: boolean): string {

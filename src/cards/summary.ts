@@ -64,6 +64,12 @@ export function fitSummary(template: string, order: NameChoices, conditions: rea
   return wholeWords(last, max);
 }
 
+/** The first `max` words of a text, marked as shortened when words were left out. */
+export function firstWords(text: string, max: number): string {
+  const all = text.split(/\s+/).filter((w) => w !== '');
+  return all.length <= max ? all.join(' ') : `${all.slice(0, max).join(' ')} …`;
+}
+
 /** Words as a reader counts them: markdown marks and bullets are not words. */
 export function countWords(markdown: string): number {
   return markdown.split(/\s+/).filter((token) => /[\p{L}\p{N}]/u.test(token)).length;
