@@ -139,6 +139,8 @@ const Summary = z
 
 /** Wording a variant replaces over the row's base wording (clinical policy §5: row 1 triggers, malignant context, row 5 treatments). */
 const VariantWording = z.strictObject({
+  /** When the variant applies, as the rationale page says it. */
+  label: z.string().min(1),
   summary: Summary.optional(),
   todo: z.array(z.string().min(1)).min(1).optional(),
   suggestions: z.array(SuggestionTemplate).optional(),

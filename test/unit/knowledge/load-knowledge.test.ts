@@ -117,7 +117,7 @@ describe('knowledge checked at start-up', () => {
     const dir = copyKnowledge();
     const [file] = templateOfRow(dir, 5);
     edit(dir, `cards/templates/${file}`, (card) => {
-      card['variants'] = { unheard: { summary: '{Order} and {condition}' } };
+      card['variants'] = { unheard: { label: 'Never', summary: '{Order} and {condition}' } };
     });
     expect(() => loadKnowledge(dir)).toThrow(/: variants\.unheard: row 5 has no such variant/);
     edit(dir, `cards/templates/${file}`, (card) => {
