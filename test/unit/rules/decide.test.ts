@@ -140,3 +140,37 @@ describe('decide: orders', () => {
     expect(rowFor([condition(['CORD'])], [], order([]))).toBeUndefined();
   });
 });
+
+describe('decide: the facts the card words (clinical-policy §5)', () => {
+  const decisionFor = (conditions: ConditionEntry[], procedures: ProcedureEntry[], therapy: OrderEntry) => decide(derivePatientState(conditions, procedures), therapy);
+
+  it('tells cord compression apart from a red flag with radiculopathy, naming the flag and the radiculopathy', () => {
+    const cord = condition(['CORD']);
+    expect(decisionFor([cord], [], order(['MASSAGE']))).toMatchObject({ row: 1, variants: [], named: [{ entry: cord, as: 'CORD' }] });
+    const flag = condition(['RED_FLAG']);
+    const radiculopathy = condition(['RADICULOPATHY']);
+    const flagged = decisionFor([radiculopathy, flag], [], order(['MASSAGE']));
+    expect(flagged).toMatchObject({ row: 1, variants: ['flagged'], named: [{ entry: flag, as: 'RED_FLAG' }, { entry: radiculopathy, as: 'RADICULOPATHY' }] });
+    expect(flagged?.readings).toContain('red-flag-as-cord');
+  });
+
+  it('adds the malignant variant and lists the malignant condition among the matched ones', () => {
+    const cancer = condition(['MALIGNANT']);
+    const decision = decisionFor([condition(['CORD'], 'suspected'), cancer], [], order(['MASSAGE']));
+    expect(decision?.variants).toEqual(['malignant']);
+    expect(decision?.matched).toContain(cancer);
+    expect(decision?.readings).toEqual(['suspected-counts']);
+  });
+
+  it('words row 5 for the treatment on record: a dated decompression, or a compression resolved without surgery', () => {
+    expect(decisionFor([condition(['STENOSIS'])], [AFTER], order(['MASSAGE']))).toMatchObject({ row: 5, variants: [], procedures: [AFTER] });
+    expect(decisionFor([condition(['CORD'], 'historical')], [], order(['MASSAGE']))).toMatchObject({ row: 5, variants: ['resolved-without-surgery'], procedures: [] });
+  });
+
+  it('says when rows 2–3 took an order without a body site to include the neck, and row 4 never does', () => {
+    const noSite: OrderEntry = { ...order(['MASSAGE'], 'unspecified'), siteBasis: 'absent' };
+    expect(decisionFor([condition(['STENOSIS'])], [], noSite)?.readings).toEqual(['site-absent']);
+    const history = decisionFor([condition(['STENOSIS'], 'historical')], [], order(['MASSAGE'], 'remote'));
+    expect(history).toMatchObject({ row: 4, readings: ['history-of-stenosis'] });
+  });
+});
