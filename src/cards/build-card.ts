@@ -48,7 +48,7 @@ function wordingFor(template: CardTemplateFile, decision: Decision): Wording {
 function unique(names: readonly string[]): NameChoices {
   const seen = [...new Set(names.filter((n) => n.trim() !== '' && n.length <= SUMMARY_MAX))];
   const [first, ...rest] = seen;
-  return first === undefined ? ['the condition'] : [first, ...rest];
+  return first === undefined ? ['the record entry'] : [first, ...rest];
 }
 
 /** The knowledge's display for the first recognised coding of an entry the record sent without a name. */
@@ -78,7 +78,7 @@ function orderChoices(order: OrderEntry, knowledge: Knowledge): NameChoices {
   const name = recordName(order.label, order.codings, knowledge);
   const cls = [...order.classes][0];
   const short = (cls && knowledge.names.classShort(cls)) ?? knowledgeShort(order.codings, knowledge);
-  return unique([name ? inSentence(name, acronyms) : '', short ?? '', 'the order']);
+  return unique([name ? inSentence(name, acronyms) : '', short ?? '']);
 }
 
 function withStatus(name: string, entry: ConditionEntry, namesStatus: boolean): string {
@@ -92,8 +92,10 @@ function conditionChoices(named: NamedCondition, namesStatus: boolean, knowledge
   const acronyms = new Set(knowledge.catalogue.acronyms);
   const { entry } = named;
   const name = recordName(entry.label, entry.codings, knowledge);
-  const names = [name ? inSentence(name, acronyms) : '', knowledgeShort(entry.codings, knowledge) ?? '', knowledge.names.classShort(named.as) ?? ''];
-  return unique(names.map((n) => (n ? withStatus(n, entry, namesStatus) : n)));
+  const short = knowledge.names.classShort(named.as) ?? '';
+  const names = [name ? inSentence(name, acronyms) : '', knowledgeShort(entry.codings, knowledge) ?? '', short];
+  // Last resort when even the short names do not fit: the class's short name without its status.
+  return unique([...names.map((n) => (n ? withStatus(n, entry, namesStatus) : n)), short]);
 }
 
 function codeText(codings: readonly Coding[]): string {

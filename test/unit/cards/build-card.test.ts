@@ -91,7 +91,7 @@ describe('buildCard summaries on the hard cases (clinical-policy §5)', () => {
       order('Neck massage'),
     );
     expectWellFormedSummary(card);
-    expect(card.summary).toBe('Stop neck massage: cord compression and cancer on the record; dexamethasone, MRI of the whole spine');
+    expect(card.summary).toBe('Stop neck massage: cord compression and cancer: dexamethasone first, MRI of the whole spine');
     const detail = card.detail;
     expect(detail.indexOf('dexamethasone')).toBeLessThan(detail.indexOf('MRI of the whole spine'));
     expect(detail).toMatch(/NSAIDs \(with gastric protection\)/);
@@ -107,6 +107,21 @@ describe('buildCard summaries on the hard cases (clinical-policy §5)', () => {
     const hvla = cardFor([condition(['STENOSIS'], 'Cervical spinal stenosis')], order('HVLA MANIPULATION', ['MANIPULATION']));
     expect(hvla.suggestions?.[0]?.label).toBe('Remove the HVLA manipulation order');
     expect(hvla.summary.startsWith('HVLA manipulation with cervical spinal stenosis')).toBe(true);
+  });
+});
+
+describe('buildCard summaries at their longest', () => {
+  it('fits a suspected red flag with a history of radiculopathy, a malignant context and a manipulation order, names whole', () => {
+    const card = cardFor(
+      [
+        condition(['RED_FLAG'], 'Progressive weakness of both hands and unsteady gait noted by physiotherapy', { status: 'suspected' }),
+        condition(['RADICULOPATHY'], 'Cervical disc disorder at C5-C6 level with radiculopathy, right-sided', { status: 'historical' }),
+        condition(['MALIGNANT'], 'Multiple myeloma'),
+      ],
+      order('High-velocity low-amplitude spinal manipulation of the cervical and upper thoracic spine', ['MANIPULATION']),
+    );
+    expectWellFormedSummary(card);
+    expect(card.summary).toBe('Stop spinal manipulation: new neurological signs with cervical radiculopathy and cancer: dexamethasone first, MRI of the whole spine');
   });
 });
 
