@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { z } from 'zod';
+import { SUMMARY_MAX } from '../cards/summary.js';
 import { projectRoot } from '../paths.js';
 import { ConceptNames } from './concept-names.js';
 import { NAMED_CLASSES, POLICY_ROWS, ROW_VARIANTS, SAFER_READINGS, type PolicyRow } from '../rules/decide.js';
@@ -96,6 +97,23 @@ function checkSuggestions(where: string, field: string, suggestions: CardTemplat
   });
 }
 
+/**
+ * A summary filled with the longest of the catalogue's short names (the order's, and two
+ * conditions joined) must still fit: then a card never has to cut a name to fit its summary.
+ */
+function checkSummaryFits(where: string, field: string, summary: string, catalogue: CardCatalogueFile): void {
+  const shorts = catalogue.shortNames;
+  const longest = (names: ReadonlyArray<string | undefined>) => Math.max(0, ...names.map((n) => n?.length ?? 0));
+  const order = longest([shorts.classes.MASSAGE, shorts.classes.MANUAL, shorts.classes.MANIPULATION]);
+  const conditions = [shorts.classes.CORD, shorts.classes.STENOSIS, shorts.classes.RADICULOPATHY, shorts.classes.RED_FLAG, ...shorts.codes.map((c) => c.short)]
+    .map((n) => n?.length ?? 0)
+    .sort((a, b) => b - a);
+  const condition = (conditions[0] ?? 0) + (conditions[1] ?? 0) + catalogue.namesJoinedBy.length;
+  const fixed = summary.replace(/\{[oO]rder\}/g, '').replaceAll('{condition}', '').length;
+  const worst = fixed + order * (summary.match(/\{[oO]rder\}/g)?.length ?? 0) + condition * (summary.split('{condition}').length - 1);
+  if (worst > SUMMARY_MAX) throw new KnowledgeError(`${where}: ${field}: ${worst} characters with the longest short names; a summary has at most ${SUMMARY_MAX}`);
+}
+
 /** The row of a template, checked against the decision table. */
 function templateRow(where: string, row: number): PolicyRow {
   const known = POLICY_ROWS.find((r) => r === row);
@@ -109,6 +127,7 @@ function checkVariants(where: string, row: PolicyRow, card: CardTemplateFile, ca
   for (const [key, variant] of Object.entries(card.variants)) {
     if (!wanted.includes(key)) throw new KnowledgeError(`${where}: variants.${key}: row ${row} has no such variant`);
     checkSuggestions(where, `variants.${key}.suggestions`, variant.suggestions ?? [], catalogue);
+    if (variant.summary) checkSummaryFits(where, `variants.${key}.summary`, variant.summary, catalogue);
     if ((variant.suggestions?.length ?? 0) > 0 && !card.selectionBehavior) {
       throw new KnowledgeError(`${where}: selectionBehavior: required when the card has suggestions`);
     }
@@ -137,6 +156,7 @@ function loadCardTemplates(root: string, catalogue: CardCatalogueFile): { cards:
       if (!(ref in catalogue.references)) throw new KnowledgeError(`${where}: rationale.references: unknown reference ${ref}`);
     }
     checkSuggestions(where, 'suggestions', card.suggestions, catalogue);
+    checkSummaryFits(where, 'summary', card.summary, catalogue);
     if (card.suggestions.length > 0 && !card.selectionBehavior) {
       throw new KnowledgeError(`${where}: selectionBehavior: required when the card has suggestions`);
     }

@@ -126,6 +126,15 @@ describe('knowledge checked at start-up', () => {
     expect(() => loadKnowledge(dir)).toThrow(/: variants\.resolved-without-surgery: required by decision table row 5/);
   });
 
+  it('rejects a summary that would not fit under 140 characters even with the shortest names', () => {
+    const dir = copyKnowledge();
+    const [file] = templateOfRow(dir, 3);
+    edit(dir, `cards/templates/${file}`, (card) => {
+      card['summary'] = `{Order} with {condition} ${'and then some more words '.repeat(4)}`;
+    });
+    expect(() => loadKnowledge(dir)).toThrow(/: summary: \d+ characters with the longest short names; a summary has at most 139/);
+  });
+
   it('rejects a suggestion that names an unknown order template', () => {
     const dir = copyKnowledge();
     const [file] = templateOfRow(dir, 1);
