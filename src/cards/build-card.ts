@@ -1,12 +1,12 @@
 import type { Knowledge } from '../knowledge/load-knowledge.js';
-import type { HookDefinitionFile, CardTemplateFile } from '../knowledge/schemas.js';
-import { cleanConcept, isObject, objects, pruneEmpty, type Coding, type JsonObject } from '../fhir/json.js';
-import type { Decision } from '../rules/decide.js';
+import type { CardTemplateFile, HookDefinitionFile } from '../knowledge/schemas.js';
+import { cleanConcept, isObject, objects, pruneEmpty, str, type Coding, type JsonObject } from '../fhir/json.js';
+import type { Decision, NamedCondition } from '../rules/decide.js';
 import type { OrderEntry } from '../rules/order.js';
-import type { PatientState } from '../rules/patient-state.js';
 import type { ConditionEntry, ProcedureEntry } from '../rules/record.js';
 import { ICD10CM } from '../terminology/code-index.js';
-import { escapeMarkdown, fitSummary, midSentence } from './text.js';
+import { countWords, firstWords, fitSummary, inSentence, SUMMARY_MAX, type NameChoices } from './summary.js';
+import { escapeMarkdown } from './text.js';
 import type { CdsAction, CdsCard, CdsSuggestion } from './types.js';
 
 /** What a card needs from the world outside the rules; ids are injected so tests can pin them. */
@@ -22,42 +22,80 @@ export interface CardContext {
   readonly userId: string | undefined;
 }
 
+/** clinical policy §5: a detail a clinician reads inline. */
+export const DETAIL_MAX_WORDS = 120;
+const ENTRY_MAX_WORDS = 12;
+
 const SYSTEM_NAMES: Record<string, string> = {
   [ICD10CM]: 'ICD-10-CM',
   'http://snomed.info/sct': 'SNOMED CT',
   'http://www.ama-assn.org/go/cpt': 'CPT',
 };
 
-function conditionName(entry: ConditionEntry): string {
-  const name = midSentence(entry.label);
+type Wording = Required<Pick<CardTemplateFile, 'summary' | 'todo' | 'suggestions'>>;
+
+/** The row's base wording with the decision's variants laid over it, in order. */
+function wordingFor(template: CardTemplateFile, decision: Decision): Wording {
+  let wording: Wording = { summary: template.summary, todo: template.todo, suggestions: template.suggestions };
+  for (const key of decision.variants) {
+    const variant = template.variants[key];
+    wording = { summary: variant?.summary ?? wording.summary, todo: variant?.todo ?? wording.todo, suggestions: variant?.suggestions ?? wording.suggestions };
+  }
+  return wording;
+}
+
+/** The names worth trying, once each: a record text longer than any summary is left to the short names. */
+function unique(names: readonly string[]): NameChoices {
+  const seen = [...new Set(names.filter((n) => n.trim() !== '' && n.length <= SUMMARY_MAX))];
+  const [first, ...rest] = seen;
+  return first === undefined ? ['the record entry'] : [first, ...rest];
+}
+
+/** The knowledge's display for the first recognised coding of an entry the record sent without a name. */
+function knowledgeDisplay(codings: readonly Coding[], knowledge: Knowledge): string | undefined {
+  for (const coding of codings) {
+    const display = coding.system && coding.code ? knowledge.names.display(coding.system, coding.code) : undefined;
+    if (display) return display;
+  }
+  return undefined;
+}
+
+function knowledgeShort(codings: readonly Coding[], knowledge: Knowledge): string | undefined {
+  for (const coding of codings) {
+    const short = coding.system && coding.code ? knowledge.names.short(coding.system, coding.code) : undefined;
+    if (short) return short;
+  }
+  return undefined;
+}
+
+/** The record's name, else the knowledge's display, else the class's short name. */
+function recordName(label: string | undefined, codings: readonly Coding[], knowledge: Knowledge): string | undefined {
+  return label ?? knowledgeDisplay(codings, knowledge);
+}
+
+function orderChoices(order: OrderEntry, knowledge: Knowledge): NameChoices {
+  const acronyms = new Set(knowledge.catalogue.acronyms);
+  const name = recordName(order.label, order.codings, knowledge);
+  const cls = [...order.classes][0];
+  const short = (cls && knowledge.names.classShort(cls)) ?? knowledgeShort(order.codings, knowledge);
+  return unique([name ? inSentence(name, acronyms) : '', short ?? '']);
+}
+
+function withStatus(name: string, entry: ConditionEntry, namesStatus: boolean): string {
+  if (!namesStatus) return name;
   if (entry.status === 'suspected') return `suspected ${name}`;
   if (entry.status === 'historical') return `history of ${name}`;
   return name;
 }
 
-/** The condition a card is about, named as the summary and detail give it. */
-function focusConditions(decision: Decision, state: PatientState): { name: string; entries: ConditionEntry[] } {
-  if (decision.row === 1) {
-    const [first] = state.cord;
-    if (first) return { name: conditionName(first), entries: [...state.cord, ...state.malignant] };
-    const flag = state.redFlags[0];
-    const spinal = state.flaggedWith[0];
-    const name = flag && spinal ? `${conditionName(flag)} and ${midSentence(spinal.label)}` : 'neurological red flags';
-    return { name, entries: [...state.redFlags, ...state.flaggedWith, ...state.malignant] };
-  }
-  if (decision.row === 5) {
-    const first = state.cordOrStenosis[0];
-    return { name: first ? midSentence(first.label) : 'cervical stenosis', entries: [...state.cordOrStenosis] };
-  }
-  const first = state.untreatedStenosis[0];
-  return { name: first ? conditionName(first) : 'cervical stenosis', entries: [...state.untreatedStenosis] };
-}
-
-function orderName(order: OrderEntry, hook: HookDefinitionFile): string {
-  let name = order.label;
-  if (order.siteLabel && !name.toLowerCase().includes(order.siteLabel.toLowerCase())) name += ` (${midSentence(order.siteLabel)})`;
-  if (hook.evaluates === 'patient-orders' && order.authoredOn) name += `, ordered ${order.authoredOn.written.slice(0, 10)}`;
-  return name;
+function conditionChoices(named: NamedCondition, namesStatus: boolean, knowledge: Knowledge): NameChoices {
+  const acronyms = new Set(knowledge.catalogue.acronyms);
+  const { entry } = named;
+  const name = recordName(entry.label, entry.codings, knowledge);
+  const short = knowledge.names.classShort(named.as) ?? '';
+  const names = [name ? inSentence(name, acronyms) : '', knowledgeShort(entry.codings, knowledge) ?? '', short];
+  // Last resort when even the short names do not fit: the class's short name without its status.
+  return unique([...names.map((n) => (n ? withStatus(n, entry, namesStatus) : n)), short]);
 }
 
 function codeText(codings: readonly Coding[]): string {
@@ -66,102 +104,101 @@ function codeText(codings: readonly Coding[]): string {
   return ` (${escapeMarkdown(SYSTEM_NAMES[first.system] ?? first.system)} ${escapeMarkdown(first.code)})`;
 }
 
-function conditionLine(entry: ConditionEntry): string {
+/** A record text as the detail lists it: a long one keeps its first words, so the detail stays short. */
+function entryName(label: string | undefined, codings: readonly Coding[], knowledge: Knowledge, fallback: string): string {
+  return escapeMarkdown(firstWords(recordName(label, codings, knowledge) ?? fallback, ENTRY_MAX_WORDS));
+}
+
+function conditionLine(entry: ConditionEntry, knowledge: Knowledge, codes: boolean): string {
   const parts = [entry.status === 'historical' ? 'history' : entry.status];
   if (entry.onset) parts.push(`since ${entry.onset.written.slice(0, 10)}`);
   if (entry.abatedOn) parts.push(`abated ${entry.abatedOn.slice(0, 10)}`);
-  const how = entry.matchedBy === 'text' ? ' (matched on its text)' : codeText(entry.codings);
-  return `- ${escapeMarkdown(entry.label)}: ${parts.join(', ')}${how}`;
+  const how = !codes ? '' : entry.matchedBy === 'text' ? ' (read from its text)' : codeText(entry.codings);
+  return `- ${entryName(entry.label, entry.codings, knowledge, 'Condition')}: ${parts.join(', ')}${how}`;
 }
 
-function procedureLine(entry: ProcedureEntry): string {
+function procedureLine(entry: ProcedureEntry, knowledge: Knowledge, codes: boolean): string {
   const when = entry.performed ? `performed ${entry.performed.written.slice(0, 10)}` : 'date not recorded';
-  const how = entry.matchedBy === 'text' ? ' (matched on its text)' : codeText(entry.codings);
-  return `- ${escapeMarkdown(entry.label)}: ${when}${how}`;
+  const how = !codes ? '' : entry.matchedBy === 'text' ? ' (read from its text)' : codeText(entry.codings);
+  return `- ${entryName(entry.label, entry.codings, knowledge, 'Procedure')}: ${when}${how}`;
 }
 
-const SITE_WORDS = { cervical: 'cervical', unspecified: 'not specified, possibly the neck', remote: 'away from the neck' } as const;
+const SITE_WORDS = { cervical: 'neck', unspecified: 'site not given', remote: 'away from the neck' } as const;
 
-/** Where the policy is silent or the record is vague, the card says which safer reading it took. */
-function saferReadings(decision: Decision, order: OrderEntry, state: PatientState, focus: readonly ConditionEntry[]): string[] {
-  const notes: string[] = [];
-  if (decision.row === 2 || decision.row === 3) {
-    if (order.siteBasis === 'absent') notes.push('The order names no body site, so it is treated as possibly including the neck.');
-    if (order.siteBasis === 'unrecognised') notes.push('The order’s body site was not recognised, so it is treated as possibly including the neck.');
-  }
-  if (focus.some((c) => c.status === 'suspected' && (c.classes.has('CORD') || c.classes.has('RED_FLAG')))) {
-    notes.push('A suspected diagnosis counts as present until it is ruled out.');
-  }
-  if (focus.some((c) => c.regionUnknown)) notes.push('Spinal stenosis recorded without a region is treated as cervical.');
-  if (decision.row >= 2 && decision.row <= 4 && state.untreatedStenosis.some((c) => c.status === 'historical')) {
-    notes.push('A history of cervical stenosis counts: without a decompression dated after it, the canal is assumed to be still narrow.');
-  }
-  if (decision.row >= 2 && decision.row <= 4 && state.undatedDecompressions.length > 0) {
-    notes.push('A cervical decompression is on the record, but without dates showing that it followed the diagnosis, so the stenosis is still treated as untreated.');
-  }
-  if (decision.row === 1 && state.cord.length === 0) {
-    notes.push('Red-flag findings with cervical stenosis or radiculopathy are handled like cord compression, also after surgery: new neurological signs after decompression are no less urgent.');
-  }
-  return notes;
+function orderLine(order: OrderEntry, noun: string, knowledge: Knowledge): string {
+  const site = order.siteLabel ? escapeMarkdown(order.siteLabel) : SITE_WORDS[order.site];
+  const authored = order.authoredOn ? `, ordered ${order.authoredOn.written.slice(0, 10)}` : '';
+  return `- ${entryName(order.label, order.codings, knowledge, 'Manual therapy')} (${noun}${authored}): ${site}`;
 }
 
-function buildDetail(
-  template: CardTemplateFile,
-  decision: Decision,
-  order: OrderEntry,
-  state: PatientState,
-  focus: readonly ConditionEntry[],
-  env: CardEnvironment,
-): string {
-  const lines: string[] = [template.reason, ''];
-  const site = order.siteLabel ? `${escapeMarkdown(order.siteLabel)} (${SITE_WORDS[order.site]})` : SITE_WORDS[order.site];
-  const authored = order.authoredOn ? `; ordered ${order.authoredOn.written.slice(0, 10)}` : '';
-  lines.push(`**Order:** ${escapeMarkdown(order.label)}; body site: ${site}${authored}`, '');
-  lines.push('**On the record:**', ...focus.map(conditionLine));
-  if (decision.row === 5 || state.undatedDecompressions.length > 0) {
-    lines.push(...state.decompressions.map(procedureLine), ...state.undatedDecompressions.map(procedureLine));
+/** Fills the wording slots every text of a card may use. */
+type Fill = (text: string) => string;
+
+/**
+ * clinical policy §5 detail: what to do, the red flags, the matched record entries, then how a
+ * vague record was read; at most 120 words, record entries dropped from the end when it would not fit.
+ */
+function buildDetail(template: CardTemplateFile, wording: Wording, decision: Decision, order: OrderEntry, noun: string, fill: Fill, knowledge: Knowledge): string {
+  const head = ['**Do now:**', ...wording.todo.map((item) => `- ${fill(item)}`)];
+  if (template.showRedFlags) head.push('', `**Check for:** ${knowledge.catalogue.redFlags.join('; ')}.`);
+  const readings = decision.readings.map((key) => `- ${knowledge.catalogue.readings[key] ?? key}`);
+  const tail = readings.length > 0 ? ['', '**How this was read:**', ...readings] : [];
+  const entries = (codes: boolean) => [
+    orderLine(order, noun, knowledge),
+    ...decision.matched.map((c) => conditionLine(c, knowledge, codes)),
+    ...decision.procedures.map((p) => procedureLine(p, knowledge, codes)),
+  ];
+  const compose = (shown: readonly string[], hidden: number) =>
+    [...head, '', '**Record:**', ...shown, ...(hidden > 0 ? [`- ${hidden} more on the record`] : []), ...tail].join('\n');
+  let detail = compose(entries(true), 0);
+  if (countWords(detail) <= DETAIL_MAX_WORDS) return detail;
+  // Too long: codes go first, then entries from the end (the order and the named conditions stay).
+  const all = entries(false);
+  const keep = 1 + Math.max(1, decision.named.length);
+  let shown = all;
+  detail = compose(shown, 0);
+  while (countWords(detail) > DETAIL_MAX_WORDS && shown.length > keep) {
+    shown = shown.slice(0, -1);
+    detail = compose(shown, all.length - shown.length);
   }
-  lines.push('');
-  if (template.showRedFlags) lines.push(`**Check for red flags:** ${env.knowledge.catalogue.redFlags.join('; ')}.`, '');
-  lines.push('**Instead:**', ...template.instead.map((item) => `- ${item}`));
-  if (decision.row === 1 && state.malignant.length > 0 && template.malignantAdvice) lines.push('', template.malignantAdvice);
-  const notes = saferReadings(decision, order, state, focus);
-  if (notes.length > 0) lines.push('', '**How this was read:**', ...notes.map((note) => `- ${note}`));
-  return lines.join('\n');
+  return detail;
 }
 
-function orderReference(order: OrderEntry): string | undefined {
-  return order.id ? `${order.resourceType}/${order.id}` : undefined;
+/** A Reference from the client, kept only with its plain string parts (a created resource must stay valid FHIR). */
+function cleanReference(value: unknown): JsonObject | undefined {
+  if (!isObject(value)) return undefined;
+  const reference = str(value['reference']);
+  const display = str(value['display']);
+  if (!reference && !display) return undefined;
+  return { ...(reference ? { reference } : {}), ...(display ? { display } : {}) };
 }
 
-/** A Reference from the client, kept only when it still says something once emptied of blanks. */
-function pruneReference(value: unknown): JsonObject | undefined {
-  const pruned = pruneEmpty(value);
-  return isObject(pruned) && (typeof pruned['reference'] === 'string' || typeof pruned['display'] === 'string' || isObject(pruned['identifier']))
-    ? pruned
-    : undefined;
-}
-
-/** A new ServiceRequest for a suggestion, built from the draft order (subject, encounter, requester). */
-function newServiceRequest(templateKey: string, order: OrderEntry, context: CardContext, env: CardEnvironment): Record<string, unknown> {
-  const template = env.knowledge.catalogue.orders[templateKey];
+/**
+ * A new ServiceRequest for a suggestion (clinical policy §5): draft, order, the patient as
+ * subject, the draft order's requester and encounter, and the matched Conditions as its reason.
+ */
+function newServiceRequest(templateKey: string, order: OrderEntry, decision: Decision, context: CardContext, knowledge: Knowledge): Record<string, unknown> {
+  const template = knowledge.catalogue.orders[templateKey];
   if (!template) throw new Error(`unknown order template ${templateKey}`);
   const source: JsonObject = order.resource;
   const resource: Record<string, unknown> = {
     resourceType: 'ServiceRequest',
     status: 'draft',
     intent: 'order',
+    ...(template.category ? { category: [{ coding: template.category.map((c) => ({ ...c })) }] } : {}),
     priority: template.priority,
     code: { coding: template.codings.map((c) => ({ ...c })), text: template.label },
-    subject: pruneReference(source['subject']) ?? { reference: `Patient/${context.patientId}` },
-    reasonCode: [{ text: template.reason }],
+    subject: { reference: `Patient/${context.patientId}` },
   };
-  const encounter = pruneReference(source['encounter']) ?? (context.encounterId ? { reference: `Encounter/${context.encounterId}` } : undefined);
+  const encounter = cleanReference(source['encounter']) ?? (context.encounterId ? { reference: `Encounter/${context.encounterId}` } : undefined);
   if (encounter) resource['encounter'] = encounter;
   const requester =
-    pruneReference(source['requester']) ??
-    (context.userId && /^(Practitioner|PractitionerRole)\//.test(context.userId) ? { reference: context.userId } : undefined);
+    cleanReference(source['requester']) ??
+    (context.userId && /^(Practitioner|PractitionerRole)\/[A-Za-z0-9\-.]{1,64}$/.test(context.userId) ? { reference: context.userId } : undefined);
   if (requester) resource['requester'] = requester;
+  resource['reasonCode'] = [{ text: template.reason }];
+  const reasons = [...new Set(decision.matched.map((c) => c.id).filter((id): id is string => id !== undefined && /^[A-Za-z0-9\-.]{1,64}$/.test(id)))];
+  if (reasons.length > 0) resource['reasonReference'] = reasons.map((id) => ({ reference: `Condition/${id}` }));
   if (template.copyBodySite) {
     const rawSites = source['bodySite'];
     const sites = (isObject(rawSites) ? [rawSites] : objects(rawSites)).map(cleanConcept).filter((c) => c !== undefined);
@@ -170,67 +207,54 @@ function newServiceRequest(templateKey: string, order: OrderEntry, context: Card
   return resource;
 }
 
-function buildSuggestions(
-  template: CardTemplateFile,
-  order: OrderEntry,
-  hook: HookDefinitionFile,
-  context: CardContext,
-  orderLabel: string,
-  env: CardEnvironment,
-): CdsSuggestion[] {
-  const verb = hook.removeOrderAs === 'revoke' ? 'Revoke' : 'Remove';
-  const fill = (text: string) => text.replace('{Remove}', verb).replace('{order}', orderLabel);
-  const reference = orderReference(order);
+function removeAction(order: OrderEntry, hook: HookDefinitionFile, description: string): CdsAction | undefined {
+  if (!order.id) return undefined;
+  if (hook.removeOrderAs === 'delete') return { type: 'delete', description, resourceId: `${order.resourceType}/${order.id}` };
+  const current = pruneEmpty(order.resource);
+  return { type: 'update', description, resource: { ...(isObject(current) ? current : {}), status: 'revoked' } };
+}
+
+function buildSuggestions(wording: Wording, order: OrderEntry, decision: Decision, hook: HookDefinitionFile, context: CardContext, fill: Fill, env: CardEnvironment): CdsSuggestion[] {
   const suggestions: CdsSuggestion[] = [];
-  for (const suggestion of template.suggestions) {
-    const actions: CdsAction[] = [];
-    let possible = true;
-    for (const action of suggestion.actions) {
-      if (action.type === 'create-order') {
-        actions.push({ type: 'create', description: fill(action.description), resource: newServiceRequest(action.order, order, context, env) });
-      } else if (!reference) {
-        possible = false;
-      } else if (hook.removeOrderAs === 'delete') {
-        actions.push({ type: 'delete', description: fill(action.description), resourceId: reference });
-      } else {
-        const current = pruneEmpty(order.resource);
-        actions.push({ type: 'update', description: fill(action.description), resource: { ...(isObject(current) ? current : {}), status: 'revoked' } });
-      }
-    }
-    if (!possible) continue;
+  for (const suggestion of wording.suggestions) {
+    const actions = suggestion.actions.map((action): CdsAction | undefined =>
+      action.type === 'create-order'
+        ? { type: 'create', description: fill(action.description), resource: newServiceRequest(action.order, order, decision, context, env.knowledge) }
+        : removeAction(order, hook, fill(action.description)),
+    );
+    // A suggestion that cannot remove an order sent without an id is not offered at all.
+    if (actions.some((a) => a === undefined)) continue;
     suggestions.push({
       label: fill(suggestion.label),
       uuid: env.newId(),
       ...(suggestion.isRecommended ? { isRecommended: true } : {}),
-      actions,
+      actions: actions.filter((a): a is CdsAction => a !== undefined),
     });
   }
   return suggestions;
 }
 
-/** Builds the card for one conflicting order (clinical policy §5). Pure apart from the injected id source. */
-export function buildCard(
-  decision: Decision,
-  order: OrderEntry,
-  state: PatientState,
-  hook: HookDefinitionFile,
-  context: CardContext,
-  env: CardEnvironment,
-): CdsCard {
-  const template = env.knowledge.cards.get(decision.cardId);
-  if (!template) throw new Error(`no card template for ${decision.cardId}`);
-  const catalogue = env.knowledge.catalogue;
-  const focus = focusConditions(decision, state);
-  const name = orderName(order, hook);
+/** Builds the card for one conflicting order from its row's template (clinical policy §5). Pure apart from the injected id source. */
+export function buildCard(decision: Decision, order: OrderEntry, hook: HookDefinitionFile, context: CardContext, env: CardEnvironment): CdsCard {
+  const { knowledge } = env;
+  const template = knowledge.cardForRow.get(decision.row);
+  if (!template) throw new Error(`no card template for row ${decision.row}`);
+  const catalogue = knowledge.catalogue;
+  const wording = wordingFor(template, decision);
+  const noun = catalogue.nouns[order.resourceType] ?? 'order';
+  const orderNames = orderChoices(order, knowledge);
+  const verb = hook.removeOrderAs === 'revoke' ? 'Revoke' : 'Remove';
+  const fill: Fill = (text) => text.replaceAll('{Remove}', verb).replaceAll('{order}', orderNames[0]).replaceAll('{noun}', noun);
+  const conditions = decision.named.map((named) => conditionChoices(named, template.namesStatus, knowledge));
   const card: CdsCard = {
     uuid: env.newId(),
-    summary: fitSummary(template.summary, name, focus.name),
-    detail: buildDetail(template, decision, order, state, focus.entries, env),
+    summary: fitSummary(wording.summary, orderNames, conditions, catalogue.namesJoinedBy),
+    detail: buildDetail(template, wording, decision, order, noun, fill, knowledge),
     indicator: template.indicator,
     source: { label: catalogue.source.label, topic: { system: catalogue.source.topicSystem, code: template.id, display: template.title } },
     links: [{ label: 'Why this alert: rationale and references', url: `${env.publicBaseUrl}/rationale/${template.id}`, type: 'absolute' }],
   };
-  const suggestions = buildSuggestions(template, order, hook, context, order.label, env);
+  const suggestions = buildSuggestions(wording, order, decision, hook, context, fill, env);
   if (suggestions.length > 0 && template.selectionBehavior) {
     card.suggestions = suggestions;
     card.selectionBehavior = template.selectionBehavior;
@@ -243,4 +267,11 @@ export function buildCard(
     }));
   }
   return card;
+}
+
+const INDICATOR_RANK: Record<CdsCard['indicator'], number> = { critical: 0, warning: 1, info: 2 };
+
+/** clinical policy §5: critical, then warning, then info; within one indicator, in the order of the orders (a stable sort keeps it). */
+export function sortByIndicator<T extends { readonly card: CdsCard }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) => INDICATOR_RANK[a.card.indicator] - INDICATOR_RANK[b.card.indicator]);
 }

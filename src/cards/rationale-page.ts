@@ -10,7 +10,16 @@ function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
 }
 
-/** The human-readable rationale behind one card id, with the references. Undefined for an unknown id. */
+/** A card's to-do list as the page shows it, outside any one order. */
+function todoList(items: readonly string[]): string {
+  return `<ul>${items.map((i) => `<li>${escapeHtml(i.replaceAll('{Remove}', 'Remove').replaceAll('{noun}', 'order'))}</li>`).join('')}</ul>`;
+}
+
+/**
+ * The human-readable rationale behind one card id: the mechanism and the evidence the card leaves
+ * out, what the card asks (and how its variants change it), the red flags and the references.
+ * Undefined for an unknown id.
+ */
 export function renderRationalePage(cardId: string, knowledge: Knowledge): string | undefined {
   const card = knowledge.cards.get(cardId);
   if (!card) return undefined;
@@ -23,7 +32,11 @@ export function renderRationalePage(cardId: string, knowledge: Knowledge): strin
     `<h1>${escapeHtml(card.title)}</h1>` +
     `<p><span class="ind ${card.indicator}">${escapeHtml(card.indicator)}</span> card id <code>${escapeHtml(card.id)}</code>, decision table row ${card.row}</p>` +
     card.rationale.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('') +
-    `<h2>What to do instead</h2><ul>${card.instead.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>` +
+    `<h2>What the card asks</h2>${todoList(card.todo)}` +
+    Object.values(card.variants)
+      .filter((variant) => variant.todo !== undefined)
+      .map((variant) => `<h3>${escapeHtml(variant.label)}</h3>${todoList(variant.todo ?? [])}`)
+      .join('') +
     (card.showRedFlags
       ? `<h2>Red flags to check</h2><ul>${knowledge.catalogue.redFlags.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`
       : '') +

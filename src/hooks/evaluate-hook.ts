@@ -1,4 +1,4 @@
-import { buildCard, type CardEnvironment } from '../cards/build-card.js';
+import { buildCard, sortByIndicator, type CardEnvironment } from '../cards/build-card.js';
 import type { CdsCard } from '../cards/types.js';
 import type { CdsRequest } from '../cds/request.js';
 import { today } from '../fhir/dates.js';
@@ -140,16 +140,13 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
 
     const env: CardEnvironment = { knowledge: deps.knowledge, publicBaseUrl: deps.publicBaseUrl, newId: deps.newId };
     const cardContext = { patientId, encounterId: request.context.encounterId, userId: request.context.userId };
-    const cards: CdsCard[] = [];
-    const decisions: Array<{ cardId: string; indicator: CdsCard['indicator']; uuid: string }> = [];
+    const built: Array<{ card: CdsCard }> = [];
     for (const order of orders) {
       const decision: Decision | undefined = decide(state, order);
-      if (!decision) continue;
-      const card = buildCard(decision, order, state, hook, cardContext, env);
-      cards.push(card);
-      decisions.push({ cardId: decision.cardId, indicator: card.indicator, uuid: card.uuid });
+      if (decision) built.push({ card: buildCard(decision, order, hook, cardContext, env) });
     }
-    return { cards, decisions };
+    const cards = sortByIndicator(built).map((b) => b.card);
+    return { cards, decisions: cards.map((card) => ({ cardId: card.source.topic.code, indicator: card.indicator, uuid: card.uuid })) };
   } finally {
     clearTimeout(timer);
     controller.abort(EVALUATION_ENDED);

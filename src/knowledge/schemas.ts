@@ -132,7 +132,7 @@ export const HookDefinitionFile = z.strictObject({
 });
 export type HookDefinitionFile = z.infer<typeof HookDefinitionFile>;
 
-const Coding = z.strictObject({ system: z.string().min(1), code: z.string().min(1), display: z.string().min(1) });
+const Coding = z.strictObject({ system: z.string().min(1), code: z.string().min(1), display: z.string().min(1).optional() });
 
 const ActionTemplate = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('remove-order'), description: z.string().min(1) }),
@@ -145,22 +145,41 @@ const SuggestionTemplate = z.strictObject({
   actions: z.array(ActionTemplate).min(1),
 });
 
-/** One card per policy row, under cards/. `{order}` and `{condition}` are filled from the record. */
+/** The slots `{order}` / `{Order}` (the order's name mid-sentence / at the start) and `{condition}` (the named conditions). */
+const Summary = z
+  .string()
+  .min(1)
+  .refine((s) => /\{[oO]rder\}/.test(s) && s.includes('{condition}'), { message: 'summary must name {order} (or {Order}) and {condition}' });
+
+/** Wording a variant replaces over the row's base wording (clinical policy §5: row 1 triggers, malignant context, row 5 treatments). */
+const VariantWording = z.strictObject({
+  /** When the variant applies, as the rationale page says it. */
+  label: z.string().min(1),
+  summary: Summary.optional(),
+  todo: z.array(z.string().min(1)).min(1).optional(),
+  suggestions: z.array(SuggestionTemplate).optional(),
+});
+export type VariantWording = z.infer<typeof VariantWording>;
+
+/**
+ * One card per decision-table row, under cards/templates/: the one source of the row's content.
+ * The row and variants are checked against the decision table at start-up.
+ */
 export const CardTemplateFile = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/),
-  row: z.number().int().min(1).max(5),
+  row: z.number().int(),
   indicator: z.enum(['info', 'warning', 'critical']),
   title: z.string().min(1),
-  summary: z.string().min(1).refine((s) => s.includes('{order}') && s.includes('{condition}'), {
-    message: 'summary must name {order} and {condition}',
-  }),
-  reason: z.string().min(1),
-  instead: z.array(z.string().min(1)).min(1),
-  malignantAdvice: z.string().min(1).optional(),
+  summary: Summary,
+  /** Whether condition names carry their status ("suspected …", "history of …"). */
+  namesStatus: z.boolean(),
+  /** What to do, first thing in the detail. `{noun}` is "order" or "appointment". */
+  todo: z.array(z.string().min(1)).min(1),
   showRedFlags: z.boolean(),
   suggestions: z.array(SuggestionTemplate),
   selectionBehavior: z.enum(['at-most-one', 'any']).optional(),
   overrideReasons: z.array(z.string().min(1)),
+  variants: z.record(z.string(), VariantWording),
   rationale: z.strictObject({
     paragraphs: z.array(z.string().min(1)).min(1),
     references: z.array(z.string().min(1)).min(1),
@@ -168,16 +187,29 @@ export const CardTemplateFile = z.strictObject({
 });
 export type CardTemplateFile = z.infer<typeof CardTemplateFile>;
 
-/** Shared card material: source, order templates for suggestions, override reasons, references. */
+/** Shared card material: source, order templates for suggestions, override reasons, names, references. */
 export const CardCatalogueFile = z.strictObject({
   version: z.string().min(1),
   source: z.strictObject({ label: z.string().min(1), topicSystem: z.string().min(1) }),
   redFlags: z.array(z.string().min(1)).min(1),
+  /** What a resource type is called in a sentence ("order", "appointment"). */
+  nouns: z.record(z.string().regex(/^[A-Z][A-Za-z]+$/), z.string().min(1)),
+  /** Words kept in capitals when an all-capitals record text is taken into a sentence. */
+  acronyms: z.array(z.string().regex(/^[A-Z0-9]+s?$/)),
+  /** Joins the conditions a summary names ("urinary retention with cervical stenosis"). */
+  namesJoinedBy: z.string().min(1),
+  shortNames: z.strictObject({
+    classes: z.partialRecord(z.enum(ALL_CLASSES), z.string().min(1).max(30)),
+    codes: z.array(z.strictObject({ system: z.string().min(1), code: z.string().min(1), short: z.string().min(1).max(30) })),
+  }),
+  /** "How this was read": the safer readings the decision table can take. */
+  readings: z.record(z.string(), z.string().min(1)),
   orders: z.record(
     z.string(),
     z.strictObject({
       label: z.string().min(1),
       codings: z.array(Coding).min(1),
+      category: z.array(Coding).optional(),
       priority: z.enum(['routine', 'urgent', 'asap', 'stat']),
       copyBodySite: z.boolean(),
       reason: z.string().min(1),

@@ -81,7 +81,8 @@ export function readAppointment(resource: JsonObject, patientId: string, knowled
   return {
     resourceType: 'Appointment',
     id: str(resource['id']),
-    label: texts[0] ?? description ?? 'Manual therapy appointment',
+    label: texts[0] ?? description,
+    codings: cls.codings,
     classes,
     matchedBy: cls.matchedBy,
     site: site.site,

@@ -1,7 +1,7 @@
 import { CONFLICT_CLASSES, type ConflictClass, type Site } from '../knowledge/classes.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import { readDay, type DayRange } from '../fhir/dates.js';
-import { conceptTexts, isObject, objects, readConcept, statusCode, str, type JsonObject } from '../fhir/json.js';
+import { conceptTexts, isObject, objects, readConcept, statusCode, str, type Coding, type JsonObject } from '../fhir/json.js';
 import { classifyConcept } from './classify.js';
 
 /** Resource types read as orders: R4 ServiceRequest and its STU3/DSTU2 predecessor. */
@@ -16,7 +16,10 @@ export type SiteBasis = 'code' | 'text' | 'absent' | 'unrecognised';
 export interface OrderEntry {
   readonly resourceType: string;
   readonly id: string | undefined;
-  readonly label: string;
+  /** The record's own name for the order; the card names it from the knowledge otherwise. */
+  readonly label: string | undefined;
+  /** The recognised codings (to name an order sent without a display). */
+  readonly codings: readonly Coding[];
   readonly classes: ReadonlySet<ConflictClass>;
   readonly matchedBy: 'code' | 'text';
   readonly site: Site;
@@ -91,7 +94,8 @@ export function readOrder(resource: JsonObject, knowledge: Knowledge): OrderEntr
   return {
     resourceType: str(resource['resourceType']) ?? 'ServiceRequest',
     id: str(resource['id']),
-    label: conceptTexts(readConcept(code))[0] ?? 'Manual therapy order',
+    label: conceptTexts(readConcept(code))[0],
+    codings: cls.codings,
     classes,
     matchedBy: cls.matchedBy,
     site: site.site,

@@ -12,7 +12,9 @@ const PROCEDURE_TEXT_CLASSES = ['DECOMPRESSED'] as const;
 /** A Condition as the rules see it. */
 export interface ConditionEntry {
   readonly kind: 'Condition';
-  readonly label: string;
+  readonly id: string | undefined;
+  /** The record's own name for it (code.text, else a coding display); the card names it from the knowledge otherwise. */
+  readonly label: string | undefined;
   readonly classes: ReadonlySet<KnowledgeClass>;
   readonly matchedBy: 'code' | 'text';
   readonly codings: readonly Coding[];
@@ -26,7 +28,7 @@ export interface ConditionEntry {
 /** A Procedure as the rules see it. */
 export interface ProcedureEntry {
   readonly kind: 'Procedure';
-  readonly label: string;
+  readonly label: string | undefined;
   readonly classes: ReadonlySet<KnowledgeClass>;
   readonly matchedBy: 'code' | 'text';
   readonly codings: readonly Coding[];
@@ -35,8 +37,8 @@ export interface ProcedureEntry {
   readonly performed: DayRange | undefined;
 }
 
-function labelOf(code: unknown, fallback: string): string {
-  return conceptTexts(readConcept(code))[0] ?? fallback;
+function labelOf(code: unknown): string | undefined {
+  return conceptTexts(readConcept(code))[0];
 }
 
 const IGNORED_VERIFICATION = new Set(['entered-in-error', 'refuted']);
@@ -91,7 +93,8 @@ export function readCondition(resource: JsonObject, knowledge: Knowledge, todayI
     readDay(resource['dateRecorded']);
   return {
     kind: 'Condition',
-    label: labelOf(resource['code'], 'Condition'),
+    id: str(resource['id']),
+    label: labelOf(resource['code']),
     classes: cls.classes,
     matchedBy: cls.matchedBy,
     codings: cls.codings,
@@ -109,7 +112,7 @@ export function readProcedure(resource: JsonObject, knowledge: Knowledge): Proce
   const period = resource['performedPeriod'];
   return {
     kind: 'Procedure',
-    label: labelOf(resource['code'], 'Procedure'),
+    label: labelOf(resource['code']),
     classes: cls.classes,
     matchedBy: cls.matchedBy,
     codings: cls.codings,

@@ -6,6 +6,7 @@ import type { ConditionEntry, ConditionStatus, ProcedureEntry } from '../../src/
 export function conditionEntry(classes: readonly KnowledgeClass[], options: { status?: ConditionStatus; onset?: string | undefined } = {}): ConditionEntry {
   return {
     kind: 'Condition',
+    id: undefined,
     label: classes.join(' + '),
     classes: new Set(classes),
     matchedBy: 'code',

@@ -58,7 +58,7 @@ describe.each(['order-sign', 'order-select', 'patient-view', 'appointment-book']
         const card = cardFor(cards, order);
         expect(card).toBeDefined();
         if (!card) continue;
-        expectCardFollowsPolicy(card, expected.cardId, order, hook, fixture.parsed.context.patientId);
+        expectCardFollowsPolicy(card, expected.cardId, order, fixture);
         for (const text of entry.summaryIncludes ?? []) expect(card.summary.toLowerCase()).toContain(text.toLowerCase());
         for (const text of entry.detailIncludes ?? []) expect(card.detail ?? '').toContain(text);
         for (const text of entry.detailExcludes ?? []) expect((card.detail ?? '').toLowerCase()).not.toContain(text.toLowerCase());

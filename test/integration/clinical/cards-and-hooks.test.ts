@@ -14,6 +14,7 @@ import {
   fixtureFiles,
   hookOf,
   HOOKS,
+  KNOWLEDGE,
   readFixture,
   readManifest,
   type Fixture,
@@ -77,6 +78,12 @@ describe('card identity (clinical-policy §5)', () => {
     expect(page.text).toContain(cardId);
     expect(page.text).toMatch(/References/);
     expect(page.text).toMatch(/<cite>[^<]+<\/cite>/);
+    // The mechanism and evidence live on the page, not in the card (clinical-policy §5).
+    const [mechanism] = KNOWLEDGE.cards.get(cardId)?.rationale.paragraphs ?? [];
+    const opening = mechanism?.split(/[.:]/)[0] ?? '';
+    expect(opening.length).toBeGreaterThan(20);
+    expect(page.text.replaceAll('&#39;', "'").replaceAll('&quot;', '"')).toContain(opening);
+    expect(card?.detail).not.toContain(opening);
   });
 });
 

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -33,7 +33,8 @@ describe('knowledge checked at start-up', () => {
   it('loads the shipped knowledge', () => {
     const knowledge = loadKnowledge(root);
     expect(knowledge.hooks.map((h) => h.hook).sort()).toEqual(['appointment-book', 'order-select', 'order-sign', 'patient-view']);
-    expect(knowledge.cards.size).toBe(5);
+    expect([...knowledge.cardForRow.keys()].sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(knowledge.cards.size).toBe(knowledge.cardForRow.size);
     expect(knowledge.version).toMatch(/^\d{4}\.\d{2}\.\d+$/);
   });
 
@@ -109,9 +110,82 @@ describe('knowledge checked at start-up', () => {
     expect(() => loadKnowledge(dir)).toThrow(/prefetch\.serviceRequests: template required/);
   });
 
-  it('stops when a policy card is missing', () => {
+  it('stops when a decision-table row has no card template, naming the folder and the field', () => {
     const dir = copyKnowledge();
-    rmSync(join(dir, 'cards', 'templates', 'post-decompression-clearance.json'));
-    expect(() => loadKnowledge(dir)).toThrow(/missing card template post-decompression-clearance/);
+    const [file, template] = templateOfRow(dir, 5);
+    rmSync(join(dir, 'cards', 'templates', file));
+    expect(template.row).toBe(5);
+    expect(() => loadKnowledge(dir)).toThrow(KnowledgeError);
+    expect(() => loadKnowledge(dir)).toThrow(/^cards\/templates: row: decision table row 5 has no card template$/);
+  });
+
+  it('rejects a template for a row the decision table does not have', () => {
+    const dir = copyKnowledge();
+    const [file] = templateOfRow(dir, 4);
+    edit(dir, `cards/templates/${file}`, (card) => {
+      card['row'] = 6;
+    });
+    expect(() => loadKnowledge(dir)).toThrow(new RegExp(`^cards/templates/${file.replace('.', '\\.')}: row: the decision table has no row 6$`));
+  });
+
+  it('rejects a second template for the same row', () => {
+    const dir = copyKnowledge();
+    const [file] = templateOfRow(dir, 3);
+    edit(dir, `cards/templates/${file}`, (card) => {
+      card['row'] = 2;
+    });
+    expect(() => loadKnowledge(dir)).toThrow(/: row: row 2 already has its template in cards\/templates\//);
+  });
+
+  it('rejects a template that lacks a variant its row can ask for, or declares one it cannot', () => {
+    const dir = copyKnowledge();
+    const [file] = templateOfRow(dir, 5);
+    edit(dir, `cards/templates/${file}`, (card) => {
+      card['variants'] = { unheard: { label: 'Never', summary: '{Order} and {condition}' } };
+    });
+    expect(() => loadKnowledge(dir)).toThrow(/: variants\.unheard: row 5 has no such variant/);
+    edit(dir, `cards/templates/${file}`, (card) => {
+      card['variants'] = {};
+    });
+    expect(() => loadKnowledge(dir)).toThrow(/: variants\.resolved-without-surgery: required by decision table row 5/);
+  });
+
+  it('rejects a summary that would not fit under 140 characters even with the shortest names', () => {
+    const dir = copyKnowledge();
+    const [file] = templateOfRow(dir, 3);
+    edit(dir, `cards/templates/${file}`, (card) => {
+      card['summary'] = `{Order} with {condition} ${'and then some more words '.repeat(4)}`;
+    });
+    expect(() => loadKnowledge(dir)).toThrow(/: summary: \d+ characters with the longest short names; a summary has at most 139/);
+  });
+
+  it('rejects a suggestion that names an unknown order template', () => {
+    const dir = copyKnowledge();
+    const [file] = templateOfRow(dir, 1);
+    edit(dir, `cards/templates/${file}`, (card) => {
+      card['suggestions'] = [{ label: 'Order it', actions: [{ type: 'create-order', description: 'Order it', order: 'no-such-order' }] }];
+    });
+    expect(() => loadKnowledge(dir)).toThrow(/: suggestions\.0\.actions\.0\.order: unknown order template no-such-order/);
+  });
+
+  it('stops when the catalogue lacks the short name of a class a card names', () => {
+    const dir = copyKnowledge();
+    edit(dir, 'cards/catalogue.json', (catalogue) => {
+      const names = catalogue['shortNames'];
+      if (typeof names === 'object' && names !== null && 'classes' in names && typeof names.classes === 'object' && names.classes !== null) {
+        delete (names.classes as Record<string, unknown>)['STENOSIS'];
+      }
+    });
+    expect(() => loadKnowledge(dir)).toThrow(/^cards\/catalogue\.json: shortNames\.classes\.STENOSIS:/);
   });
 });
+
+/** The file name and content of the template of one row in a knowledge copy. */
+function templateOfRow(dir: string, row: number): [string, { row: number }] {
+  const folder = join(dir, 'cards', 'templates');
+  for (const file of readdirSync(folder)) {
+    const json: unknown = JSON.parse(readFileSync(join(folder, file), 'utf8'));
+    if (typeof json === 'object' && json !== null && 'row' in json && json.row === row) return [file, { row }];
+  }
+  throw new Error(`no template for row ${row}`);
+}

@@ -1,0 +1,76 @@
+/**
+ * Card summaries and the names they carry (clinical policy §5): under 140 characters, whole
+ * words only, never an ellipsis, the order and the condition both named. Pure text functions.
+ */
+
+/** CDS Hooks: a summary is "fewer than 140 characters". */
+export const SUMMARY_MAX = 139;
+
+const LEVEL = /\d/;
+
+/**
+ * A record text taken into a sentence: acronyms stay ("HVLA", "C5-C6"), a leading capital goes
+ * ("Neck massage" → "neck massage"). A text written all in capitals is lower-cased except its
+ * acronyms and level words, which only the knowledge can tell from shouting.
+ */
+export function inSentence(text: string, acronyms: ReadonlySet<string>): string {
+  const clean = text.replace(/\s+/g, ' ').trim();
+  if (!/[a-z]/.test(clean)) {
+    return clean.replace(/[A-Za-z0-9][A-Za-z0-9'’-]*/g, (word) => (acronyms.has(word) || LEVEL.test(word) ? word : word.toLowerCase()));
+  }
+  const first = clean[0];
+  const second = clean[1];
+  if (first === undefined || second === undefined) return clean;
+  return /[a-z]/.test(second) ? first.toLowerCase() + clean.slice(1) : clean;
+}
+
+/** The first letter in capitals, for a name that opens the summary. */
+export function capitalise(text: string): string {
+  return text.length > 0 ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}
+
+/** Ways to name one thing, preferred first (the record's words), shortest last (the knowledge's short name). */
+export type NameChoices = readonly [string, ...string[]];
+
+function pick(choices: NameChoices, level: number): string {
+  return choices[Math.min(level, choices.length - 1)] ?? choices[0];
+}
+
+function fill(template: string, order: string, condition: string): string {
+  return template.replaceAll('{Order}', capitalise(order)).replaceAll('{order}', order).replaceAll('{condition}', condition);
+}
+
+/** Cuts after the last whole word that fits, and drops the punctuation left hanging. */
+function wholeWords(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max + 1);
+  const end = cut.lastIndexOf(' ');
+  return (end > 0 ? cut.slice(0, end) : cut.slice(0, max)).replace(/[\s,;:–-]+$/, '');
+}
+
+/**
+ * Fills `{order}` / `{Order}` and `{condition}` so the summary fits: the conditions are shortened
+ * first (towards the knowledge's short names), then the order. Names are never cut.
+ */
+export function fitSummary(template: string, order: NameChoices, conditions: readonly NameChoices[], joiner: string, max = SUMMARY_MAX): string {
+  const conditionLevels = Math.max(1, ...conditions.map((c) => c.length));
+  let last = '';
+  for (let o = 0; o < order.length; o += 1) {
+    for (let c = 0; c < conditionLevels; c += 1) {
+      last = fill(template, pick(order, o), conditions.map((choices) => pick(choices, c)).join(joiner));
+      if (last.length <= max) return last;
+    }
+  }
+  return wholeWords(last, max);
+}
+
+/** The first `max` words of a text, marked as shortened when words were left out. */
+export function firstWords(text: string, max: number): string {
+  const all = text.split(/\s+/).filter((w) => w !== '');
+  return all.length <= max ? all.join(' ') : `${all.slice(0, max).join(' ')} …`;
+}
+
+/** Words as a reader counts them: markdown marks and bullets are not words. */
+export function countWords(markdown: string): number {
+  return markdown.split(/\s+/).filter((token) => /[\p{L}\p{N}]/u.test(token)).length;
+}

@@ -1,0 +1,78 @@
+/** clinical-policy §5 summaries: under 140 characters, whole words, both names, names taken into a sentence. */
+import { describe, expect, it } from '@jest/globals';
+import { capitalise, countWords, firstWords, fitSummary, inSentence, SUMMARY_MAX } from '../../../src/cards/summary.js';
+
+const ACRONYMS = new Set(['HVLA', 'ACDF', 'MRI']);
+
+describe('inSentence', () => {
+  it.each([
+    ['Neck massage', 'neck massage'],
+    ['HVLA manipulation of the neck', 'HVLA manipulation of the neck'],
+    ['C5-C6 canal stenosis', 'C5-C6 canal stenosis'],
+    ['NECK MASSAGE', 'neck massage'],
+    ['HVLA CERVICAL MANIPULATION C5-C6', 'HVLA cervical manipulation C5-C6'],
+    ['  Spinal   stenosis, cervical region ', 'spinal stenosis, cervical region'],
+  ])('takes %j into a sentence as %j', (text, expected) => {
+    expect(inSentence(text, ACRONYMS)).toBe(expected);
+  });
+});
+
+describe('capitalise', () => {
+  it('capitalises the first letter only', () => {
+    expect(capitalise('neck massage with HVLA')).toBe('Neck massage with HVLA');
+    expect(capitalise('')).toBe('');
+  });
+});
+
+describe('fitSummary', () => {
+  const template = 'Stop {order}: {condition} needs an urgent MRI and spine surgery opinion first';
+
+  it('keeps the record names when they fit', () => {
+    expect(fitSummary(template, ['neck massage', 'massage'], [['spinal cord compression', 'cord compression']], ' with ')).toBe(
+      'Stop neck massage: spinal cord compression needs an urgent MRI and spine surgery opinion first',
+    );
+  });
+
+  it('shortens the condition to its short name before the order', () => {
+    const condition = 'other spondylosis with myelopathy, cervical region, progressive over two years per neurology';
+    const summary = fitSummary(template, ['neck massage', 'massage'], [[condition, 'myelopathy']], ' with ');
+    expect(summary).toBe('Stop neck massage: myelopathy needs an urgent MRI and spine surgery opinion first');
+  });
+
+  it('shortens both when a long order meets a long condition, never cutting a word', () => {
+    const order = 'therapeutic soft tissue massage of the posterior neck and upper trapezius, twice weekly for six weeks';
+    const condition = 'multilevel degenerative cervical spinal stenosis C3-C4 through C6-C7 with foraminal narrowing';
+    const summary = fitSummary('{Order} with {condition} can precipitate myelopathy; offer supervised PT instead', [order, 'massage'], [[condition, 'cervical stenosis']], ' with ');
+    expect(summary).toBe('Massage with cervical stenosis can precipitate myelopathy; offer supervised PT instead');
+    expect(summary.length).toBeLessThanOrEqual(SUMMARY_MAX);
+  });
+
+  it('names two conditions joined, shortening them together', () => {
+    const summary = fitSummary('Stop {order}: {condition} can mean myelopathy; urgent MRI and spine surgery opinion', ['neck massage'], [
+      ['urinary retention', 'new neurological signs'],
+      ['cervical disc disorder at C5-C6 level with radiculopathy, left-sided, chronic', 'cervical radiculopathy'],
+    ], ' with ');
+    expect(summary).toBe('Stop neck massage: new neurological signs with cervical radiculopathy can mean myelopathy; urgent MRI and spine surgery opinion');
+  });
+
+  it('never returns an ellipsis or a cut word, even when nothing fits', () => {
+    const summary = fitSummary('{Order} with {condition} and then a very long tail of words that goes on and on well past any limit a summary has', ['a rather long order name'], [['a long condition name']], ' with ', 60);
+    expect(summary.length).toBeLessThanOrEqual(60);
+    expect(summary).not.toMatch(/…/);
+    expect('A rather long order name with a long condition name and then a very long tail'.startsWith(summary)).toBe(true);
+    expect(summary.endsWith(' ')).toBe(false);
+  });
+});
+
+describe('firstWords', () => {
+  it('keeps a short text and marks a long one as shortened after whole words', () => {
+    expect(firstWords('Cervical  spinal stenosis', 5)).toBe('Cervical spinal stenosis');
+    expect(firstWords('one two three four five six', 3)).toBe('one two three …');
+  });
+});
+
+describe('countWords', () => {
+  it('counts words, not markdown marks or bullets', () => {
+    expect(countWords('**Do now:**\n- Remove the order.\n- MRI, C5-C6 (2024-03-10)')).toBe(8);
+  });
+});
