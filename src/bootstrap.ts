@@ -52,6 +52,7 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
     gateway,
     metrics,
     recorder,
+    history: store,
     ...(trust ? { authenticator: createJwtAuthenticator(trust, config, logger) } : {}),
     fhirServerPolicy: createFhirServerPolicy(trust, config),
     publicRouters: [createOpsRouter({ registry: metrics.registry, readiness })],

@@ -25,10 +25,19 @@ export interface EvaluateDeps {
   readonly metrics: Metrics | undefined;
 }
 
+/** One decided card: the policy row, its card uuid and the order (or appointment) it is about. */
+export interface EvaluatedDecision {
+  readonly cardId: string;
+  readonly indicator: CdsCard['indicator'];
+  readonly uuid: string;
+  /** `Type/id` of the order; absent when the order came without an id. */
+  readonly orderRef: string | undefined;
+}
+
 export interface Evaluation {
   readonly cards: CdsCard[];
   /** Per card: the policy row decided, for logs and analytics. */
-  readonly decisions: ReadonlyArray<{ readonly cardId: string; readonly indicator: CdsCard['indicator']; readonly uuid: string }>;
+  readonly decisions: ReadonlyArray<EvaluatedDecision>;
 }
 
 /**
@@ -126,13 +135,14 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
     const env: CardEnvironment = { knowledge: deps.knowledge, publicBaseUrl: deps.publicBaseUrl, newId: deps.newId };
     const cardContext = { patientId, encounterId: request.context.encounterId, userId: request.context.userId };
     const cards: CdsCard[] = [];
-    const decisions: Array<{ cardId: string; indicator: CdsCard['indicator']; uuid: string }> = [];
+    const decisions: EvaluatedDecision[] = [];
     for (const order of orders) {
       const decision: Decision | undefined = decide(state, order);
       if (!decision) continue;
       const card = buildCard(decision, order, state, hook, cardContext, env);
       cards.push(card);
-      decisions.push({ cardId: decision.cardId, indicator: card.indicator, uuid: card.uuid });
+      const orderRef = order.id === undefined ? undefined : `${order.resourceType}/${order.id}`;
+      decisions.push({ cardId: decision.cardId, indicator: card.indicator, uuid: card.uuid, orderRef });
     }
     return { cards, decisions };
   } finally {

@@ -41,8 +41,14 @@ export interface CardReport {
   readonly issued: number;
   readonly accepted: number;
   readonly overridden: number;
-  /** overridden / (accepted + overridden); null when there was no feedback. */
+  /** Override rate: overridden ÷ answered (accepted + overridden); null when nothing was answered. */
   readonly overrideRate: number | null;
+  /** Response rate: answered (accepted + overridden) ÷ issued; null when none was issued. */
+  readonly responseRate: number | null;
+  /** Cards decided but held back because the decision was already shown or answered (clinical-policy.md §6). */
+  readonly suppressed: number;
+  /** Held-back cards by reason (`overridden`, `info-already-shown`, `patient-view-already-shown`). */
+  readonly suppressedByReason: Readonly<Record<string, number>>;
   /** Distinct suggestion ids reported in `acceptedSuggestions`, summed over feedback items. */
   readonly suggestionsTaken: number;
   /** Feedback items carrying a non-blank `overrideReason.userComment`. */
@@ -154,6 +160,11 @@ export const REPORT_QUERIES = {
     FROM card_feedback f LEFT JOIN issued_cards i ON i.card_uuid = f.card_uuid
     WHERE f.outcome_day >= ? AND f.outcome_day <= ? AND i.card_uuid IS NULL
     GROUP BY f.outcome`,
+  suppressed: `
+    SELECT card_id, reason, COUNT(*) AS n
+    FROM suppressed_cards
+    WHERE suppressed_day >= ? AND suppressed_day <= ?
+    GROUP BY card_id, reason`,
 } as const;
 
 export type ReportQueryName = keyof typeof REPORT_QUERIES;
@@ -176,17 +187,19 @@ const OutcomeRow = z.object({
 });
 const ReasonRow = z.object({ card_id: z.string(), code: z.string(), display: z.string().nullable(), n: Count });
 const UnknownRow = z.object({ outcome: Outcome, n: Count });
+const SuppressedRow = z.object({ card_id: z.string(), reason: z.string(), n: Count });
 
 /** Runs the four report queries through a store's runner and assembles the report. */
 export async function runReport(range: ReportRange, run: ReportQueryRunner): Promise<AnalyticsReport> {
   const params = [range.from, range.to] as const;
-  const [issued, outcomes, reasons, unknown] = await Promise.all([
+  const [issued, outcomes, reasons, unknown, suppressed] = await Promise.all([
     run(REPORT_QUERIES.issued, params),
     run(REPORT_QUERIES.outcomes, params),
     run(REPORT_QUERIES.reasons, params),
     run(REPORT_QUERIES.unknown, params),
+    run(REPORT_QUERIES.suppressed, params),
   ]);
-  return buildReport(range, { issued, outcomes, reasons, unknown });
+  return buildReport(range, { issued, outcomes, reasons, unknown, suppressed });
 }
 
 interface CardTotals {
@@ -196,6 +209,7 @@ interface CardTotals {
   suggestionsTaken: number;
   comments: number;
   reasons: Map<string, { count: number; displays: Map<string, number> }>;
+  suppressed: Map<string, number>;
 }
 
 /** Assembles the report from the rows of `REPORT_QUERIES` (validated here). */
@@ -207,7 +221,7 @@ export function buildReport(
   const totalsOf = (cardId: string): CardTotals => {
     let totals = cards.get(cardId);
     if (!totals) {
-      totals = { issued: new Map(), accepted: new Map(), overridden: new Map(), suggestionsTaken: 0, comments: 0, reasons: new Map() };
+      totals = { issued: new Map(), accepted: new Map(), overridden: new Map(), suggestionsTaken: 0, comments: 0, reasons: new Map(), suppressed: new Map() };
       cards.set(cardId, totals);
     }
     return totals;
@@ -238,6 +252,10 @@ export function buildReport(
     reason.count += row.n;
     if (row.display !== null) add(reason.displays, row.display, row.n);
   }
+  for (const raw of rows.suppressed) {
+    const row = SuppressedRow.parse(raw);
+    add(totalsOf(row.card_id).suppressed, row.reason, row.n);
+  }
   const unknownCardFeedback = { total: 0, accepted: 0, overridden: 0 };
   for (const raw of rows.unknown) {
     const row = UnknownRow.parse(raw);
@@ -256,12 +274,16 @@ export function buildReport(
       });
       const accepted = sum(totals.accepted);
       const overridden = sum(totals.overridden);
+      const issued = sum(totals.issued);
       return {
         cardId,
-        issued: sum(totals.issued),
+        issued,
         accepted,
         overridden,
         overrideRate: rate(overridden, accepted),
+        responseRate: issued === 0 ? null : (accepted + overridden) / issued,
+        suppressed: sum(totals.suppressed),
+        suppressedByReason: Object.fromEntries([...totals.suppressed.entries()].sort(([a], [b]) => compareCodeUnits(a, b))),
         suggestionsTaken: totals.suggestionsTaken,
         comments: totals.comments,
         topOverrideReasons: topReasons(totals.reasons),

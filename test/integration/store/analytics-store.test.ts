@@ -49,7 +49,7 @@ describe.each(STORE_KINDS)('%s analytics store', (kind) => {
 
   it('applies each schema migration once and records its version', async () => {
     await harness.open();
-    expect(await harness.migrationVersions()).toEqual([1]);
+    expect(await harness.migrationVersions()).toEqual([1, 2]);
   });
 
   it('stores each feedback item once however often it is sent', async () => {
@@ -137,7 +137,7 @@ describe.each(STORE_KINDS)('%s analytics store', (kind) => {
       stored: 0,
       duplicates: 1,
     });
-    expect(await harness.migrationVersions()).toEqual([1]);
+    expect(await harness.migrationVersions()).toEqual([1, 2]);
   });
 
   it('reports exact per-card numbers on known data', async () => {
@@ -161,6 +161,9 @@ describe.each(STORE_KINDS)('%s analytics store', (kind) => {
       accepted: 2,
       overridden: 4,
       overrideRate: 4 / 6,
+      responseRate: 6 / 4,
+      suppressed: 0,
+      suppressedByReason: {},
       suggestionsTaken: 3,
       comments: 2,
       topOverrideReasons: [
@@ -175,6 +178,9 @@ describe.each(STORE_KINDS)('%s analytics store', (kind) => {
       accepted: 1,
       overridden: 9,
       overrideRate: 0.9,
+      responseRate: 10 / 2,
+      suppressed: 0,
+      suppressedByReason: {},
       suggestionsTaken: 0,
       comments: 0,
       topOverrideReasons: [
@@ -191,6 +197,9 @@ describe.each(STORE_KINDS)('%s analytics store', (kind) => {
       accepted: 0,
       overridden: 0,
       overrideRate: null,
+      responseRate: 0,
+      suppressed: 0,
+      suppressedByReason: {},
       suggestionsTaken: 0,
       comments: 0,
       topOverrideReasons: [],

@@ -66,6 +66,7 @@ describe('buildReport', () => {
       { card_id: 'a-card', code: 'x', display: null, n: 1 },
     ],
     unknown: [{ outcome: 'accepted', n: '4' }],
+    suppressed: [{ card_id: 'a-card', reason: 'overridden', n: '2' }],
   };
 
   it('assembles per-card totals, rates, top reasons and a zero-filled daily series', () => {
@@ -78,6 +79,9 @@ describe('buildReport', () => {
         accepted: 1,
         overridden: 3,
         overrideRate: 0.75,
+        responseRate: 2,
+        suppressed: 2,
+        suppressedByReason: { overridden: 2 },
         suggestionsTaken: 4,
         comments: 2,
         topOverrideReasons: [
@@ -97,6 +101,9 @@ describe('buildReport', () => {
         accepted: 0,
         overridden: 0,
         overrideRate: null,
+        responseRate: 0,
+        suppressed: 0,
+        suppressedByReason: {},
         suggestionsTaken: 0,
         comments: 0,
         topOverrideReasons: [],
@@ -137,6 +144,7 @@ describe('formatReportTable', () => {
         outcomes: [{ card_id: 'a-card', day: '2026-11-01', outcome: 'overridden', n: 1, suggestions: 0, comments: 1 }],
         reasons: [{ card_id: 'a-card', code: '\u001b[31mred', display: null, n: 1 }],
         unknown: [],
+        suppressed: [{ card_id: 'a-card', reason: 'info-already-shown', n: 3 }],
       },
     );
     const lines = formatReportTable(report).split('\n');
