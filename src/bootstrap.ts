@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createGatewayFromConfig } from './fhir/create-gateway.js';
+import { describeCards } from './store/describe-report.js';
 import { createAnalyticsRouter } from './http/analytics-routes.js';
 import { createFeedbackRouter } from './http/feedback-routes.js';
 import { createOpsRouter } from './http/ops-routes.js';
@@ -64,7 +65,7 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
         bodyLimitBytes: config.bodyLimitBytes,
         knownServiceIds: new Set(knowledge.hooks.map((hook) => hook.id)),
       }),
-      createAnalyticsRouter({ store, logger }),
+      createAnalyticsRouter({ store, logger, cards: describeCards(knowledge) }),
     ],
   });
   logger.info({ knowledgeVersion: knowledge.version, services: knowledge.hooks.map((h) => h.id) }, 'knowledge loaded');

@@ -56,6 +56,7 @@ type ReturnedCard = z.infer<typeof ReturnedCard>;
 interface Instance {
   readonly app: Express;
   readonly metrics: ServiceMetrics;
+  readonly store: AnalyticsStore;
   /** Writes what the recorder has queued (shown and held-back cards). */
   settle(): Promise<void>;
 }
@@ -93,7 +94,7 @@ async function openInstance(harness: StoreHarness, clock: () => Date, options: I
       }),
     ],
   });
-  return { app, metrics, settle: () => recorder.flush() };
+  return { app, metrics, store, settle: () => recorder.flush() };
 }
 
 /** A remote-site massage (row 4 with stenosis: info). */
@@ -272,6 +273,20 @@ for (const kind of STORE_KINDS) {
       expect(await call(instance, 'patient-view', { patientId, orders: [signed] })).toEqual([]);
       expect(await counterValue(instance.metrics, 'cds_cards_suppressed_total', { card_id: WARNING, reason: 'patient-view-already-shown' })).toBe(1);
       for (const hook of ORDER_HOOKS) expect(cardIds(await call(instance, hook, { patientId, orders: [neckMassageOrder(patientId, 'o-pv')] }))).toEqual([WARNING]);
+    });
+
+    it('records every held-back card in the analytics, per card id, reason and hook', async () => {
+      const clock = testClock();
+      const patientId = newPatient();
+      const before = (await (await openInstance(harness, clock.now)).store.report({ from: '2026-11-24', to: '2026-11-24' })).cards.find((c) => c.cardId === INFO);
+      const instance = await openInstance(harness, clock.now);
+      await call(instance, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-count')] });
+      await call(instance, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-count')] });
+      await call(instance, 'order-select', { patientId, orders: [calfMassageOrder(patientId, 'o-count')] });
+      const after = (await instance.store.report({ from: '2026-11-24', to: '2026-11-24' })).cards.find((c) => c.cardId === INFO);
+      expect((after?.suppressedByReason['info-already-shown'] ?? 0) - (before?.suppressedByReason['info-already-shown'] ?? 0)).toBe(2);
+      expect((after?.byHook['order-select']?.suppressed ?? 0) - (before?.byHook['order-select']?.suppressed ?? 0)).toBe(1);
+      expect((after?.issued ?? 0) - (before?.issued ?? 0)).toBe(1);
     });
 
     it('shows an unanswered warning on the order hooks and an unanswered critical card on every hook, each time', async () => {
