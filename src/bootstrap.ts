@@ -54,7 +54,8 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
     metrics,
     recorder,
     history: store,
-    ...(trust ? { authenticator: createJwtAuthenticator(trust, config, logger) } : {}),
+    // With PostgreSQL every instance shares one jti record; with SQLite (one host) it stays in-process.
+    ...(trust ? { authenticator: createJwtAuthenticator(trust, config, logger, config.databaseUrl !== undefined ? { sharedReplay: store } : {}) } : {}),
     fhirServerPolicy: createFhirServerPolicy(trust, config),
     publicRouters: [createOpsRouter({ registry: metrics.registry, readiness })],
     protectedRouters: [

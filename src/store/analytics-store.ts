@@ -24,6 +24,11 @@ export interface AnalyticsStore extends CardRecorder, DecisionHistory {
   recordFeedback(serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult>;
   /** The per-card report over an inclusive range of UTC days (validate it with `parseReportRange`). */
   report(range: ReportRange): Promise<AnalyticsReport>;
+  /**
+   * Claims a token id (a hash of the caller's `iss` and `jti`) until `forgetAfter`: true the first
+   * time, false while an earlier claim is still in force (a replay, on any instance sharing the store).
+   */
+  claimToken(tokenKey: string, forgetAfter: Date, now: Date): Promise<boolean>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** Releases the database; later calls reject. */

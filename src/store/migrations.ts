@@ -103,7 +103,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    name: 'decision-keys-and-suppressed-cards',
+    name: 'decision-keys-suppressed-cards-and-seen-tokens',
     sqlite: `
       ALTER TABLE issued_cards ADD COLUMN order_hash TEXT;
       CREATE INDEX issued_cards_patient_time ON issued_cards (patient_hash, issued_at);
@@ -125,6 +125,11 @@ export const MIGRATIONS: readonly Migration[] = [
         UNIQUE (hook_instance, patient_hash, order_hash, card_id, suppressed_at)
       );
       CREATE INDEX suppressed_cards_day_card ON suppressed_cards (suppressed_day, card_id);
+
+      CREATE TABLE seen_tokens (
+        token_key TEXT PRIMARY KEY,
+        forget_after TEXT NOT NULL
+      );
     `,
     postgres: `
       ALTER TABLE issued_cards ADD COLUMN order_hash TEXT;
@@ -147,6 +152,12 @@ export const MIGRATIONS: readonly Migration[] = [
         UNIQUE (hook_instance, patient_hash, order_hash, card_id, suppressed_at)
       );
       CREATE INDEX suppressed_cards_day_card ON suppressed_cards (suppressed_day, card_id);
+
+      CREATE TABLE seen_tokens (
+        token_key TEXT PRIMARY KEY,
+        forget_after TIMESTAMPTZ NOT NULL
+      );
+      CREATE INDEX seen_tokens_forget_after ON seen_tokens (forget_after);
     `,
   },
 ];

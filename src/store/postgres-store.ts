@@ -62,6 +62,19 @@ const INSERT_SUPPRESSED = `
     $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[])
   ON CONFLICT DO NOTHING`;
 
+/** Claims a token key unless an unexpired claim exists; returns a row only when the claim is new. */
+const CLAIM_TOKEN = {
+  name: 'claim-token',
+  text: `
+    INSERT INTO seen_tokens (token_key, forget_after) VALUES ($1, $2)
+    ON CONFLICT (token_key) DO UPDATE SET forget_after = EXCLUDED.forget_after
+      WHERE seen_tokens.forget_after <= $3
+    RETURNING 1`,
+};
+
+/** Claims expire; one in this many also clears expired ones. */
+const TOKEN_SWEEP_EVERY = 500;
+
 /** The history lookup, prepared once per connection by name. */
 const HISTORY_STATEMENT = { name: 'decision-history', text: numberPlaceholders(HISTORY_QUERY) };
 
@@ -114,6 +127,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   }
 
   let closed = false;
+  let claims = 0;
 
   return {
     async recordIssued(cards: readonly IssuedCard[]): Promise<void> {
@@ -206,6 +220,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       }
       client.release();
       return buildReport(range, rows);
+    },
+
+    async claimToken(tokenKey: string, forgetAfter: Date, now: Date): Promise<boolean> {
+      const result = await pool.query({ ...CLAIM_TOKEN, values: [tokenKey, forgetAfter.toISOString(), now.toISOString()] });
+      claims += 1;
+      if (claims % TOKEN_SWEEP_EVERY === 0) {
+        pool.query('DELETE FROM seen_tokens WHERE forget_after <= $1', [now.toISOString()]).catch(() => undefined);
+      }
+      return result.rowCount === 1;
     },
 
     async ping(): Promise<void> {

@@ -49,6 +49,7 @@ export function createResilientStore(open: () => Promise<AnalyticsStore>, logger
     recordFeedback: async (serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult> =>
       current().recordFeedback(serviceId, items, receivedAt),
     report: async (range: ReportRange): Promise<AnalyticsReport> => current().report(range),
+    claimToken: async (tokenKey: string, forgetAfter: Date, now: Date) => current().claimToken(tokenKey, forgetAfter, now),
     ping: async () => current().ping(),
     close: async () => {
       closed = true;

@@ -74,6 +74,10 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
       @reason, @suppressedAt, @suppressedDay, @patientHash, @orderHash)
     ON CONFLICT DO NOTHING`);
   const selectHistory = db.prepare(HISTORY_QUERY);
+  const claimToken = db.prepare(`
+    INSERT INTO seen_tokens (token_key, forget_after) VALUES (?, ?)
+    ON CONFLICT (token_key) DO UPDATE SET forget_after = excluded.forget_after
+      WHERE seen_tokens.forget_after <= ?`);
   const reportStatements = new Map<string, Database.Statement>();
 
   const writeIssued = db.transaction((cards: readonly IssuedCard[]) => {
@@ -122,6 +126,10 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
         return { issued: all('issued'), outcomes: all('outcomes'), reasons: all('reasons'), unknown: all('unknown'), suppressed: all('suppressed') };
       }).deferred();
       return buildReport(range, rows);
+    },
+
+    async claimToken(tokenKey: string, forgetAfter: Date, now: Date): Promise<boolean> {
+      return claimToken.run(tokenKey, forgetAfter.toISOString(), now.toISOString()).changes === 1;
     },
 
     async ping(): Promise<void> {

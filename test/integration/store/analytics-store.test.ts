@@ -151,10 +151,13 @@ describe.each(STORE_KINDS)('%s analytics store', (kind) => {
     const [csm, ccm, inf] = report.cards;
     const withoutSeries = (card: CardReport | undefined) => {
       if (!card) throw new Error('missing card');
-      const { series, ...rest } = card;
+      const { series, overrideReasons, byHook, ...rest } = card;
       expect(series).toHaveLength(30);
+      expect(overrideReasons.slice(0, 5)).toEqual(card.topOverrideReasons);
+      expect(Object.keys(byHook)).toEqual(['order-sign']);
       return rest;
     };
+    expect(csm?.byHook).toEqual({ 'order-sign': { issued: 4, accepted: 2, overridden: 4, suppressed: 0 } });
     expect(withoutSeries(csm)).toEqual({
       cardId: CSM,
       issued: 4,

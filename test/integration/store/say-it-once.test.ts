@@ -2,7 +2,7 @@
  * clinical-policy.md §6 "Saying it once", through the real service and feedback endpoints, on
  * SQLite and on PostgreSQL, with two service instances sharing one store location.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import type { Express } from 'express';
 import request from 'supertest';
 import { z } from 'zod';
@@ -24,16 +24,7 @@ import {
   type HookName,
   type Json,
 } from '../../helpers/requests.js';
-import {
-  createPostgresHarness,
-  createSqliteHarness,
-  IN_CI,
-  POSTGRES_MISSING_MESSAGE,
-  silentLogger,
-  STORE_KINDS,
-  TEST_DATABASE_URL,
-  type StoreHarness,
-} from './store-harness.js';
+import { describeEachStore, silentLogger, type StoreHarness } from './store-harness.js';
 
 const HOUR_MS = 3_600_000;
 const START = Date.parse('2026-11-24T08:00:00Z');
@@ -166,201 +157,186 @@ const INFO = 'cervical-stenosis-remote-site';
 const CRITICAL = 'cord-compression-manual-therapy';
 const ORDER_HOOKS: readonly HookName[] = ['order-select', 'order-sign'];
 
-for (const kind of STORE_KINDS) {
-  const skip = kind === 'postgres' && TEST_DATABASE_URL === undefined && !IN_CI;
-  const describeKind = skip ? describe.skip : describe;
-  if (skip) console.warn(POSTGRES_MISSING_MESSAGE);
+describeEachStore('saying it once', (location, kind) => {
+  let serial = 0;
+  /** A patient of its own for each test, so tests sharing the store location do not see each other. */
+  const newPatient = (): string => `pt-${kind}-${(serial += 1)}`;
 
-  describeKind(`saying it once on ${kind}`, () => {
-    let harness: StoreHarness;
-    let serial = 0;
-    /** A patient of its own for each test, so tests sharing the store location do not see each other. */
-    const newPatient = (): string => `pt-${kind}-${(serial += 1)}`;
-
-    beforeAll(() => {
-      if (kind === 'postgres' && TEST_DATABASE_URL === undefined) throw new Error(POSTGRES_MISSING_MESSAGE);
-      harness = kind === 'sqlite' ? createSqliteHarness() : createPostgresHarness(TEST_DATABASE_URL ?? '');
-    });
-    afterAll(async () => {
-      await harness.cleanup();
-    });
-
-    it('answers a retried call (same hookInstance, context and prefetch) with the same cards and uuids, counted once', async () => {
-      const clock = testClock();
-      const instance = await openInstance(harness, clock.now);
-      const patientId = newPatient();
-      for (const hook of ['order-sign', 'patient-view'] as const) {
-        const body = callBody(hook, { patientId, orders: [calfMassageOrder(patientId, `o-${hook}`, hook === 'patient-view' ? 'active' : 'draft')] });
-        const first = await send(instance, hook, body);
-        clock.advanceHours(0.01);
-        const retry = await send(instance, hook, body);
-        expect(cardIds(first)).toEqual([INFO]);
-        expect(retry).toEqual(first);
-      }
-      expect(await counterValue(instance.metrics, 'cds_cards_total', { card_id: INFO })).toBe(2);
-    });
-
-    it('treats the same hookInstance with another context as a new call (new uuids)', async () => {
-      const clock = testClock();
-      const instance = await openInstance(harness, clock.now);
-      const patientId = newPatient();
-      const first = await call(instance, 'order-sign', { patientId, orders: [neckMassageOrder(patientId, 'o-1')], hookInstance: 'one-for-all' });
-      const second = await call(instance, 'order-sign', { patientId, orders: [neckMassageOrder(patientId, 'o-2')], hookInstance: 'one-for-all' });
-      expect(cardIds(first)).toEqual([WARNING]);
-      expect(cardIds(second)).toEqual([WARNING]);
-      expect(second[0]?.uuid).not.toBe(first[0]?.uuid);
-    });
-
-    it('holds back an overridden warning on every hook within the lockout, and shows it again after', async () => {
-      const clock = testClock();
-      const instance = await openInstance(harness, clock.now);
-      const patientId = newPatient();
-      const order = neckMassageOrder(patientId, 'o-warn');
-      const [shown] = await call(instance, 'order-select', { patientId, orders: [order] });
-      if (!shown) throw new Error('no card to override');
-      await answer(instance, 'order-select', shown, 'overridden', clock.now());
-      for (const hook of ORDER_HOOKS) expect(await call(instance, hook, { patientId, orders: [order] })).toEqual([]);
-      expect(await call(instance, 'patient-view', { patientId, orders: [neckMassageOrder(patientId, 'o-warn', 'active')] })).toEqual([]);
-      expect(await counterValue(instance.metrics, 'cds_cards_suppressed_total', { card_id: WARNING, reason: 'overridden' })).toBe(3);
-
-      clock.advanceHours(25);
-      expect(cardIds(await call(instance, 'order-sign', { patientId, orders: [order] }))).toEqual([WARNING]);
-    });
-
-    it('holds back an overridden critical card too, on every hook', async () => {
-      const clock = testClock();
-      const instance = await openInstance(harness, clock.now);
-      const patientId = newPatient();
-      const conditions = [cordCompression(patientId)];
-      const [shown] = await call(instance, 'order-sign', { patientId, orders: [neckMassageOrder(patientId, 'o-crit')], conditions });
-      expect(shown?.indicator).toBe('critical');
-      if (!shown) throw new Error('no card to override');
-      await answer(instance, 'order-sign', shown, 'overridden', clock.now());
-      expect(await call(instance, 'order-sign', { patientId, orders: [neckMassageOrder(patientId, 'o-crit')], conditions })).toEqual([]);
-    });
-
-    it('shows the card again when the overridden order rises to critical (escalation)', async () => {
-      const clock = testClock();
-      const instance = await openInstance(harness, clock.now);
-      const patientId = newPatient();
-      const order = neckMassageOrder(patientId, 'o-esc');
-      const [warning] = await call(instance, 'order-sign', { patientId, orders: [order] });
-      if (!warning) throw new Error('no card to override');
-      await answer(instance, 'order-sign', warning, 'overridden', clock.now());
-      const escalated = await call(instance, 'order-sign', { patientId, orders: [order], conditions: [stenosisCondition(patientId), cordCompression(patientId)] });
-      expect(cardIds(escalated)).toEqual([CRITICAL]);
-      expect(escalated[0]?.indicator).toBe('critical');
-    });
-
-    it('shows an info card once on any hook within the lockout', async () => {
-      const clock = testClock();
-      const instance = await openInstance(harness, clock.now);
-      const patientId = newPatient();
-      expect(cardIds(await call(instance, 'order-select', { patientId, orders: [calfMassageOrder(patientId, 'o-info')] }))).toEqual([INFO]);
-      expect(await call(instance, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-info')] })).toEqual([]);
-      expect(await call(instance, 'patient-view', { patientId, orders: [calfMassageOrder(patientId, 'o-info', 'active')] })).toEqual([]);
-      expect(await counterValue(instance.metrics, 'cds_cards_suppressed_total', { card_id: INFO, reason: 'info-already-shown' })).toBe(2);
-      clock.advanceHours(24.5);
-      expect(cardIds(await call(instance, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-info')] }))).toEqual([INFO]);
-    });
-
-    it('shows a warning once on patient-view, but again on the order hooks', async () => {
-      const clock = testClock();
-      const instance = await openInstance(harness, clock.now);
-      const patientId = newPatient();
-      const signed = neckMassageOrder(patientId, 'o-pv', 'active');
-      expect(cardIds(await call(instance, 'patient-view', { patientId, orders: [signed] }))).toEqual([WARNING]);
-      expect(await call(instance, 'patient-view', { patientId, orders: [signed] })).toEqual([]);
-      expect(await counterValue(instance.metrics, 'cds_cards_suppressed_total', { card_id: WARNING, reason: 'patient-view-already-shown' })).toBe(1);
-      for (const hook of ORDER_HOOKS) expect(cardIds(await call(instance, hook, { patientId, orders: [neckMassageOrder(patientId, 'o-pv')] }))).toEqual([WARNING]);
-    });
-
-    it('records every held-back card in the analytics, per card id, reason and hook', async () => {
-      const clock = testClock();
-      const patientId = newPatient();
-      const before = (await (await openInstance(harness, clock.now)).store.report({ from: '2026-11-24', to: '2026-11-24' })).cards.find((c) => c.cardId === INFO);
-      const instance = await openInstance(harness, clock.now);
-      await call(instance, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-count')] });
-      await call(instance, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-count')] });
-      await call(instance, 'order-select', { patientId, orders: [calfMassageOrder(patientId, 'o-count')] });
-      const after = (await instance.store.report({ from: '2026-11-24', to: '2026-11-24' })).cards.find((c) => c.cardId === INFO);
-      expect((after?.suppressedByReason['info-already-shown'] ?? 0) - (before?.suppressedByReason['info-already-shown'] ?? 0)).toBe(2);
-      expect((after?.byHook['order-select']?.suppressed ?? 0) - (before?.byHook['order-select']?.suppressed ?? 0)).toBe(1);
-      expect((after?.issued ?? 0) - (before?.issued ?? 0)).toBe(1);
-    });
-
-    it('shows an unanswered warning on the order hooks and an unanswered critical card on every hook, each time', async () => {
-      const clock = testClock();
-      const instance = await openInstance(harness, clock.now);
-      const patientId = newPatient();
-      for (const hook of ORDER_HOOKS) {
-        expect(cardIds(await call(instance, hook, { patientId, orders: [neckMassageOrder(patientId, 'o-again')] }))).toEqual([WARNING]);
-        expect(cardIds(await call(instance, hook, { patientId, orders: [neckMassageOrder(patientId, 'o-again')] }))).toEqual([WARNING]);
-      }
-      const conditions = [cordCompression(patientId)];
-      for (const hook of ['patient-view', 'patient-view', 'order-sign'] as const) {
-        const status = hook === 'patient-view' ? 'active' : 'draft';
-        expect(cardIds(await call(instance, hook, { patientId, orders: [neckMassageOrder(patientId, 'o-crit-again', status)], conditions }))).toEqual([CRITICAL]);
-      }
-    });
-
-    it('shows an accepted card again when the order comes back', async () => {
-      const clock = testClock();
-      const instance = await openInstance(harness, clock.now);
-      const patientId = newPatient();
-      const order = neckMassageOrder(patientId, 'o-back');
-      const [shown] = await call(instance, 'order-sign', { patientId, orders: [order] });
-      if (!shown) throw new Error('no card to accept');
-      await answer(instance, 'order-sign', shown, 'accepted', clock.now());
-      clock.advanceHours(1);
-      expect(cardIds(await call(instance, 'order-sign', { patientId, orders: [order] }))).toEqual([WARNING]);
-    });
-
-    it('turns suppression off with SUPPRESSION_LOCKOUT_HOURS=0', async () => {
-      const clock = testClock();
-      const instance = await openInstance(harness, clock.now, { lockoutHours: '0' });
-      const patientId = newPatient();
-      const order = neckMassageOrder(patientId, 'o-off');
-      const [shown] = await call(instance, 'order-sign', { patientId, orders: [order] });
-      if (!shown) throw new Error('no card to override');
-      await answer(instance, 'order-sign', shown, 'overridden', clock.now());
-      expect(cardIds(await call(instance, 'order-sign', { patientId, orders: [order] }))).toEqual([WARNING]);
-    });
-
-    it('shares the history between two instances on one store: answered on one, held back on the other', async () => {
-      const clock = testClock();
-      const first = await openInstance(harness, clock.now);
-      const second = await openInstance(harness, clock.now);
-      const patientId = newPatient();
-      const order = neckMassageOrder(patientId, 'o-shared');
-      const [shown] = await call(first, 'order-select', { patientId, orders: [order] });
-      if (!shown) throw new Error('no card to override');
-      await answer(first, 'order-select', shown, 'overridden', clock.now());
-      expect(await call(second, 'order-sign', { patientId, orders: [order] })).toEqual([]);
-    });
-
-    it('keeps the history across a restart', async () => {
-      const clock = testClock();
-      const before = await openInstance(harness, clock.now);
-      const patientId = newPatient();
-      expect(cardIds(await call(before, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-restart')] }))).toEqual([INFO]);
-      const after = await openInstance(harness, clock.now);
-      expect(await call(after, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-restart')] })).toEqual([]);
-    });
-
-    it('shows the cards and counts the miss when the history fails or does not answer in time', async () => {
-      const clock = testClock();
-      const patientId = newPatient();
-      const seed = await openInstance(harness, clock.now);
-      expect(cardIds(await call(seed, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-down')] }))).toEqual([INFO]);
-
-      const failing = await openInstance(harness, clock.now, { history: { shownSince: () => Promise.reject(new Error('database down')) } });
-      expect(cardIds(await call(failing, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-down')] }))).toEqual([INFO]);
-      expect(await counterValue(failing.metrics, 'cds_decision_history_misses_total', { outcome: 'error' })).toBe(1);
-
-      const hanging = await openInstance(harness, clock.now, { history: { shownSince: () => new Promise(() => undefined) }, historyBudgetMs: 5 });
-      expect(cardIds(await call(hanging, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-down')] }))).toEqual([INFO]);
-      expect(await counterValue(hanging.metrics, 'cds_decision_history_misses_total', { outcome: 'timeout' })).toBe(1);
-    });
+  it('answers a retried call (same hookInstance, context and prefetch) with the same cards and uuids, counted once', async () => {
+    const clock = testClock();
+    const instance = await openInstance(location(), clock.now);
+    const patientId = newPatient();
+    for (const hook of ['order-sign', 'patient-view'] as const) {
+      const body = callBody(hook, { patientId, orders: [calfMassageOrder(patientId, `o-${hook}`, hook === 'patient-view' ? 'active' : 'draft')] });
+      const first = await send(instance, hook, body);
+      clock.advanceHours(0.01);
+      const retry = await send(instance, hook, body);
+      expect(cardIds(first)).toEqual([INFO]);
+      expect(retry).toEqual(first);
+    }
+    expect(await counterValue(instance.metrics, 'cds_cards_total', { card_id: INFO })).toBe(2);
   });
-}
+
+  it('treats the same hookInstance with another context as a new call (new uuids)', async () => {
+    const clock = testClock();
+    const instance = await openInstance(location(), clock.now);
+    const patientId = newPatient();
+    const first = await call(instance, 'order-sign', { patientId, orders: [neckMassageOrder(patientId, 'o-1')], hookInstance: 'one-for-all' });
+    const second = await call(instance, 'order-sign', { patientId, orders: [neckMassageOrder(patientId, 'o-2')], hookInstance: 'one-for-all' });
+    expect(cardIds(first)).toEqual([WARNING]);
+    expect(cardIds(second)).toEqual([WARNING]);
+    expect(second[0]?.uuid).not.toBe(first[0]?.uuid);
+  });
+
+  it('holds back an overridden warning on every hook within the lockout, and shows it again after', async () => {
+    const clock = testClock();
+    const instance = await openInstance(location(), clock.now);
+    const patientId = newPatient();
+    const order = neckMassageOrder(patientId, 'o-warn');
+    const [shown] = await call(instance, 'order-select', { patientId, orders: [order] });
+    if (!shown) throw new Error('no card to override');
+    await answer(instance, 'order-select', shown, 'overridden', clock.now());
+    for (const hook of ORDER_HOOKS) expect(await call(instance, hook, { patientId, orders: [order] })).toEqual([]);
+    expect(await call(instance, 'patient-view', { patientId, orders: [neckMassageOrder(patientId, 'o-warn', 'active')] })).toEqual([]);
+    expect(await counterValue(instance.metrics, 'cds_cards_suppressed_total', { card_id: WARNING, reason: 'overridden' })).toBe(3);
+
+    clock.advanceHours(25);
+    expect(cardIds(await call(instance, 'order-sign', { patientId, orders: [order] }))).toEqual([WARNING]);
+  });
+
+  it('holds back an overridden critical card too, on every hook', async () => {
+    const clock = testClock();
+    const instance = await openInstance(location(), clock.now);
+    const patientId = newPatient();
+    const conditions = [cordCompression(patientId)];
+    const [shown] = await call(instance, 'order-sign', { patientId, orders: [neckMassageOrder(patientId, 'o-crit')], conditions });
+    expect(shown?.indicator).toBe('critical');
+    if (!shown) throw new Error('no card to override');
+    await answer(instance, 'order-sign', shown, 'overridden', clock.now());
+    expect(await call(instance, 'order-sign', { patientId, orders: [neckMassageOrder(patientId, 'o-crit')], conditions })).toEqual([]);
+  });
+
+  it('shows the card again when the overridden order rises to critical (escalation)', async () => {
+    const clock = testClock();
+    const instance = await openInstance(location(), clock.now);
+    const patientId = newPatient();
+    const order = neckMassageOrder(patientId, 'o-esc');
+    const [warning] = await call(instance, 'order-sign', { patientId, orders: [order] });
+    if (!warning) throw new Error('no card to override');
+    await answer(instance, 'order-sign', warning, 'overridden', clock.now());
+    const escalated = await call(instance, 'order-sign', { patientId, orders: [order], conditions: [stenosisCondition(patientId), cordCompression(patientId)] });
+    expect(cardIds(escalated)).toEqual([CRITICAL]);
+    expect(escalated[0]?.indicator).toBe('critical');
+  });
+
+  it('shows an info card once on any hook within the lockout', async () => {
+    const clock = testClock();
+    const instance = await openInstance(location(), clock.now);
+    const patientId = newPatient();
+    expect(cardIds(await call(instance, 'order-select', { patientId, orders: [calfMassageOrder(patientId, 'o-info')] }))).toEqual([INFO]);
+    expect(await call(instance, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-info')] })).toEqual([]);
+    expect(await call(instance, 'patient-view', { patientId, orders: [calfMassageOrder(patientId, 'o-info', 'active')] })).toEqual([]);
+    expect(await counterValue(instance.metrics, 'cds_cards_suppressed_total', { card_id: INFO, reason: 'info-already-shown' })).toBe(2);
+    clock.advanceHours(24.5);
+    expect(cardIds(await call(instance, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-info')] }))).toEqual([INFO]);
+  });
+
+  it('shows a warning once on patient-view, but again on the order hooks', async () => {
+    const clock = testClock();
+    const instance = await openInstance(location(), clock.now);
+    const patientId = newPatient();
+    const signed = neckMassageOrder(patientId, 'o-pv', 'active');
+    expect(cardIds(await call(instance, 'patient-view', { patientId, orders: [signed] }))).toEqual([WARNING]);
+    expect(await call(instance, 'patient-view', { patientId, orders: [signed] })).toEqual([]);
+    expect(await counterValue(instance.metrics, 'cds_cards_suppressed_total', { card_id: WARNING, reason: 'patient-view-already-shown' })).toBe(1);
+    for (const hook of ORDER_HOOKS) expect(cardIds(await call(instance, hook, { patientId, orders: [neckMassageOrder(patientId, 'o-pv')] }))).toEqual([WARNING]);
+  });
+
+  it('records every held-back card in the analytics, per card id, reason and hook', async () => {
+    const clock = testClock();
+    const patientId = newPatient();
+    const before = (await (await openInstance(location(), clock.now)).store.report({ from: '2026-11-24', to: '2026-11-24' })).cards.find((c) => c.cardId === INFO);
+    const instance = await openInstance(location(), clock.now);
+    await call(instance, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-count')] });
+    await call(instance, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-count')] });
+    await call(instance, 'order-select', { patientId, orders: [calfMassageOrder(patientId, 'o-count')] });
+    const after = (await instance.store.report({ from: '2026-11-24', to: '2026-11-24' })).cards.find((c) => c.cardId === INFO);
+    expect((after?.suppressedByReason['info-already-shown'] ?? 0) - (before?.suppressedByReason['info-already-shown'] ?? 0)).toBe(2);
+    expect((after?.byHook['order-select']?.suppressed ?? 0) - (before?.byHook['order-select']?.suppressed ?? 0)).toBe(1);
+    expect((after?.issued ?? 0) - (before?.issued ?? 0)).toBe(1);
+  });
+
+  it('shows an unanswered warning on the order hooks and an unanswered critical card on every hook, each time', async () => {
+    const clock = testClock();
+    const instance = await openInstance(location(), clock.now);
+    const patientId = newPatient();
+    for (const hook of ORDER_HOOKS) {
+      expect(cardIds(await call(instance, hook, { patientId, orders: [neckMassageOrder(patientId, 'o-again')] }))).toEqual([WARNING]);
+      expect(cardIds(await call(instance, hook, { patientId, orders: [neckMassageOrder(patientId, 'o-again')] }))).toEqual([WARNING]);
+    }
+    const conditions = [cordCompression(patientId)];
+    for (const hook of ['patient-view', 'patient-view', 'order-sign'] as const) {
+      const status = hook === 'patient-view' ? 'active' : 'draft';
+      expect(cardIds(await call(instance, hook, { patientId, orders: [neckMassageOrder(patientId, 'o-crit-again', status)], conditions }))).toEqual([CRITICAL]);
+    }
+  });
+
+  it('shows an accepted card again when the order comes back', async () => {
+    const clock = testClock();
+    const instance = await openInstance(location(), clock.now);
+    const patientId = newPatient();
+    const order = neckMassageOrder(patientId, 'o-back');
+    const [shown] = await call(instance, 'order-sign', { patientId, orders: [order] });
+    if (!shown) throw new Error('no card to accept');
+    await answer(instance, 'order-sign', shown, 'accepted', clock.now());
+    clock.advanceHours(1);
+    expect(cardIds(await call(instance, 'order-sign', { patientId, orders: [order] }))).toEqual([WARNING]);
+  });
+
+  it('turns suppression off with SUPPRESSION_LOCKOUT_HOURS=0', async () => {
+    const clock = testClock();
+    const instance = await openInstance(location(), clock.now, { lockoutHours: '0' });
+    const patientId = newPatient();
+    const order = neckMassageOrder(patientId, 'o-off');
+    const [shown] = await call(instance, 'order-sign', { patientId, orders: [order] });
+    if (!shown) throw new Error('no card to override');
+    await answer(instance, 'order-sign', shown, 'overridden', clock.now());
+    expect(cardIds(await call(instance, 'order-sign', { patientId, orders: [order] }))).toEqual([WARNING]);
+  });
+
+  it('shares the history between two instances on one store: answered on one, held back on the other', async () => {
+    const clock = testClock();
+    const first = await openInstance(location(), clock.now);
+    const second = await openInstance(location(), clock.now);
+    const patientId = newPatient();
+    const order = neckMassageOrder(patientId, 'o-shared');
+    const [shown] = await call(first, 'order-select', { patientId, orders: [order] });
+    if (!shown) throw new Error('no card to override');
+    await answer(first, 'order-select', shown, 'overridden', clock.now());
+    expect(await call(second, 'order-sign', { patientId, orders: [order] })).toEqual([]);
+  });
+
+  it('keeps the history across a restart', async () => {
+    const clock = testClock();
+    const before = await openInstance(location(), clock.now);
+    const patientId = newPatient();
+    expect(cardIds(await call(before, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-restart')] }))).toEqual([INFO]);
+    const after = await openInstance(location(), clock.now);
+    expect(await call(after, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-restart')] })).toEqual([]);
+  });
+
+  it('shows the cards and counts the miss when the history fails or does not answer in time', async () => {
+    const clock = testClock();
+    const patientId = newPatient();
+    const seed = await openInstance(location(), clock.now);
+    expect(cardIds(await call(seed, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-down')] }))).toEqual([INFO]);
+
+    const failing = await openInstance(location(), clock.now, { history: { shownSince: () => Promise.reject(new Error('database down')) } });
+    expect(cardIds(await call(failing, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-down')] }))).toEqual([INFO]);
+    expect(await counterValue(failing.metrics, 'cds_decision_history_misses_total', { outcome: 'error' })).toBe(1);
+
+    const hanging = await openInstance(location(), clock.now, { history: { shownSince: () => new Promise(() => undefined) }, historyBudgetMs: 5 });
+    expect(cardIds(await call(hanging, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-down')] }))).toEqual([INFO]);
+    expect(await counterValue(hanging.metrics, 'cds_decision_history_misses_total', { outcome: 'timeout' })).toBe(1);
+  });
+});
