@@ -82,13 +82,17 @@ function selectedOrders(request: CdsRequest, orders: JsonObject[]): JsonObject[]
   return orders.filter((order) => wanted.has(`${str(order['resourceType']) ?? ''}/${str(order['id']) ?? ''}`));
 }
 
+/** The patient in context as a bare id: some clients send the reference form; the bare id is what resources point at. */
+export function patientIdOf(request: CdsRequest): string {
+  return request.context.patientId.replace(/^Patient\//, '');
+}
+
 /**
  * Runs one hook: picks the orders the hook evaluates, reads the patient's record (prefetch or
  * FHIR server, in parallel, within the deadline), applies the decision table and builds the cards.
  */
 export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest, access: DataAccess, deps: EvaluateDeps, log: Logger): Promise<Evaluation> {
-  // Some clients send the reference form; the bare id is what resources point at.
-  const patientId = request.context.patientId.replace(/^Patient\//, '');
+  const patientId = patientIdOf(request);
   const contextRecord: Record<string, unknown> = { ...request.context, patientId };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), deps.deadlineMs);

@@ -5,7 +5,7 @@ import { CdsRequest, contextProblems } from '../cds/request.js';
 import { CdsError } from '../errors.js';
 import type { FhirGateway } from '../fhir/gateway.js';
 import type { CallIdentity } from '../hooks/call-ids.js';
-import { evaluateHook } from '../hooks/evaluate-hook.js';
+import { evaluateHook, patientIdOf } from '../hooks/evaluate-hook.js';
 import type { SayItOnce } from '../hooks/say-it-once.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import type { HookDefinitionFile } from '../knowledge/schemas.js';
@@ -104,7 +104,7 @@ export function createCdsRouter(deps: CdsRouteDeps): Router {
         const access = dataAccessFor(deps.fhirServerPolicy, callerOf(res), request, log);
         const evaluation = await evaluateHook(hook, request, access, { ...deps, newId: deps.idsFor(request) }, log);
         const { cards, shown } = await deps.sayItOnce.apply(
-          { serviceId: hook.id, hook: hook.hook, hookInstance: request.hookInstance, patientId: request.context.patientId.replace(/^Patient\//, '') },
+          { serviceId: hook.id, hook: hook.hook, hookInstance: request.hookInstance, patientId: patientIdOf(request) },
           evaluation,
         );
         facts.cards = shown.map((d) => ({ cardId: d.cardId, indicator: d.indicator, uuid: d.uuid }));
