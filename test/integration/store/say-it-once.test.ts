@@ -321,6 +321,7 @@ describeEachStore('saying it once', (location, kind) => {
     const before = await openInstance(location(), clock.now);
     const patientId = newPatient();
     expect(cardIds(await call(before, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-restart')] }))).toEqual([INFO]);
+    await before.store.close();
     const after = await openInstance(location(), clock.now);
     expect(await call(after, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-restart')] })).toEqual([]);
   });
