@@ -32,7 +32,11 @@ const EnvSchema = z.object({
   DATABASE_URL: optionalString,
   WORKERS: intFrom(1),
   ANALYTICS_PASSWORD: optionalString,
-  SUPPRESSION_LOCKOUT_HOURS: z.coerce.number().int().min(0).max(24 * 365).default(24),
+  // Blank means unset (the default), never 0: an empty variable must not turn suppression off.
+  SUPPRESSION_LOCKOUT_HOURS: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.coerce.number().int().min(0).max(24 * 365).default(24),
+  ),
 });
 
 /** The service configuration: parsed once from the environment, then frozen. */
