@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { describeCards, describeReport } from '../src/store/describe-report.js';
+import { loadKnowledge } from '../src/knowledge/load-knowledge.js';
 import { createLogger } from '../src/logger.js';
 import { createStore } from '../src/store/create-store.js';
 import { parseReportRange } from '../src/store/report.js';
@@ -52,7 +54,7 @@ async function main(args: readonly string[]): Promise<number> {
     return 1;
   }
   try {
-    const report = await store.report(parsed.range);
+    const report = describeReport(await store.report(parsed.range), describeCards(loadKnowledge()));
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReportTable(report));
     return 0;
   } catch (error) {

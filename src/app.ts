@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express, type Router } from 'express';
 import type { Config } from './config.js';
 import { CdsError } from './errors.js';
 import { createGatewayFromConfig } from './fhir/create-gateway.js';
+import { callIds } from './hooks/call-ids.js';
+import { createSayItOnce, HISTORY_BUDGET_MS } from './hooks/say-it-once.js';
 import type { FhirGateway } from './fhir/gateway.js';
 import { createAnalyticsAccess } from './http/analytics-access.js';
 import { createAuthMiddleware } from './http/authenticate.js';
@@ -16,7 +17,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './ops/types.js';
 import { createFhirServerPolicy } from './security/fhir-server-policy.js';
 import type { Authenticator, FhirServerPolicy } from './security/types.js';
-import type { CardRecorder } from './store/types.js';
+import type { CardRecorder, DecisionHistory } from './store/types.js';
 
 /** Everything the app is built from; tests pass their own (nock-backed gateway, pinned clock and ids). */
 export interface AppDeps {
@@ -28,18 +29,25 @@ export interface AppDeps {
   readonly authenticator?: Authenticator;
   readonly fhirServerPolicy?: FhirServerPolicy;
   readonly recorder?: CardRecorder;
+  /** What was shown and answered, for holding back repeats; absent: nothing is held back. */
+  readonly history?: DecisionHistory;
   readonly metrics?: Metrics;
   /** Routers mounted without authentication (health, metrics). */
   readonly publicRouters?: readonly Router[];
   /** Routers mounted behind caller authentication (feedback, analytics). */
   readonly protectedRouters?: readonly Router[];
   readonly clock?: () => Date;
+  /** Pins every card and suggestion id (tests); by default ids derive from the call, so a retry repeats them. */
   readonly newId?: () => string;
+  /** Budget of the decision-history lookup in ms; default {@link HISTORY_BUDGET_MS}. */
+  readonly historyBudgetMs?: number;
 }
 
 /** Builds the Express app from its dependencies; it never listens (server.ts does). */
 export function createApp(deps: AppDeps): Express {
   const { config, knowledge, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const pinnedId = deps.newId;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -60,13 +68,21 @@ export function createApp(deps: AppDeps): Express {
       fhirServerPolicy: deps.fhirServerPolicy ?? createFhirServerPolicy(undefined, config),
       logger,
       metrics: deps.metrics,
-      recorder: deps.recorder,
+      sayItOnce: createSayItOnce({
+        history: deps.history,
+        recorder: deps.recorder,
+        metrics: deps.metrics,
+        secret: config.patientHashSecret,
+        lockoutHours: config.suppressionLockoutHours,
+        budgetMs: deps.historyBudgetMs ?? HISTORY_BUDGET_MS,
+        knowledgeVersion: knowledge.version,
+        clock,
+      }),
       publicBaseUrl: config.publicBaseUrl,
       bodyLimitBytes: config.bodyLimitBytes,
       deadlineMs: config.fhir.deadlineMs,
-      patientHashSecret: config.patientHashSecret,
-      clock: deps.clock ?? (() => new Date()),
-      newId: deps.newId ?? randomUUID,
+      clock,
+      idsFor: pinnedId ? () => pinnedId : (call) => callIds(config.patientHashSecret, call),
     }),
   );
   for (const router of deps.protectedRouters ?? []) app.use(router);

@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createGatewayFromConfig } from './fhir/create-gateway.js';
+import { describeCards } from './store/describe-report.js';
 import { createAnalyticsRouter } from './http/analytics-routes.js';
 import { createFeedbackRouter } from './http/feedback-routes.js';
 import { createOpsRouter } from './http/ops-routes.js';
@@ -54,7 +55,9 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
     gateway,
     metrics,
     recorder,
-    ...(trust ? { authenticator: createJwtAuthenticator(trust, config, logger) } : {}),
+    history: store,
+    // With PostgreSQL every instance shares one jti record; with SQLite (one host) it stays in-process.
+    ...(trust ? { authenticator: createJwtAuthenticator(trust, config, logger, config.databaseUrl !== undefined ? { sharedReplay: store } : {}) } : {}),
     fhirServerPolicy: createFhirServerPolicy(trust, config),
     publicRouters: [createOpsRouter({ registry: config.workers > 1 && cluster.isWorker ? groupMetricsSource(metrics.registry) : metrics.registry, readiness })],
     protectedRouters: [
@@ -65,7 +68,7 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
         bodyLimitBytes: config.bodyLimitBytes,
         knownServiceIds: new Set(knowledge.hooks.map((hook) => hook.id)),
       }),
-      createAnalyticsRouter({ store, logger }),
+      createAnalyticsRouter({ store, logger, cards: describeCards(knowledge) }),
     ],
   });
   logger.info({ knowledgeVersion: knowledge.version, services: knowledge.hooks.map((h) => h.id) }, 'knowledge loaded');

@@ -32,6 +32,11 @@ const EnvSchema = z.object({
   DATABASE_URL: optionalString,
   WORKERS: intFrom(1),
   ANALYTICS_PASSWORD: optionalString,
+  // Blank means unset (the default), never 0: an empty variable must not turn suppression off.
+  SUPPRESSION_LOCKOUT_HOURS: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.coerce.number().int().min(0).max(24 * 365).default(24),
+  ),
 });
 
 /** The service configuration: parsed once from the environment, then frozen. */
@@ -64,6 +69,8 @@ export interface Config {
   readonly workers: number;
   /** Lets people open /analytics in a browser with HTTP Basic (any user name, this password). */
   readonly analyticsPassword: string | undefined;
+  /** How long a shown or answered decision is not repeated (clinical-policy.md §6); 0 turns suppression off. */
+  readonly suppressionLockoutHours: number;
 }
 
 export class ConfigError extends Error {
@@ -152,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     workers: e.WORKERS,
     analyticsPassword: e.ANALYTICS_PASSWORD,
+    suppressionLockoutHours: e.SUPPRESSION_LOCKOUT_HOURS,
   };
   return deepFreeze(config);
 }

@@ -26,10 +26,19 @@ export interface EvaluateDeps {
   readonly metrics: Metrics | undefined;
 }
 
+/** One decided card: the policy row, its card uuid and the order (or appointment) it is about. */
+export interface EvaluatedDecision {
+  readonly cardId: string;
+  readonly indicator: CdsCard['indicator'];
+  readonly uuid: string;
+  /** `Type/id` of the order; absent when the order came without an id. */
+  readonly orderRef: string | undefined;
+}
+
 export interface Evaluation {
   readonly cards: CdsCard[];
   /** Per card: the policy row decided, for logs and analytics. */
-  readonly decisions: ReadonlyArray<{ readonly cardId: string; readonly indicator: CdsCard['indicator']; readonly uuid: string }>;
+  readonly decisions: ReadonlyArray<EvaluatedDecision>;
 }
 
 /**
@@ -85,13 +94,17 @@ function selectedOrders(request: CdsRequest, orders: JsonObject[]): JsonObject[]
   return orders.filter((order) => wanted.has(`${str(order['resourceType']) ?? ''}/${str(order['id']) ?? ''}`));
 }
 
+/** The patient in context as a bare id: some clients send the reference form; the bare id is what resources point at. */
+export function patientIdOf(request: CdsRequest): string {
+  return request.context.patientId.replace(/^Patient\//, '');
+}
+
 /**
  * Runs one hook: picks the orders the hook evaluates, reads the patient's record (prefetch or
  * FHIR server, in parallel, within the deadline), applies the decision table and builds the cards.
  */
 export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest, access: DataAccess, deps: EvaluateDeps, log: Logger): Promise<Evaluation> {
-  // Some clients send the reference form; the bare id is what resources point at.
-  const patientId = request.context.patientId.replace(/^Patient\//, '');
+  const patientId = patientIdOf(request);
   const contextRecord: Record<string, unknown> = { ...request.context, patientId };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), deps.deadlineMs);
@@ -140,13 +153,18 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
 
     const env: CardEnvironment = { knowledge: deps.knowledge, publicBaseUrl: deps.publicBaseUrl, newId: deps.newId };
     const cardContext = { patientId, encounterId: request.context.encounterId, userId: request.context.userId };
-    const built: Array<{ card: CdsCard }> = [];
+    const built: Array<{ card: CdsCard; orderRef: string | undefined }> = [];
     for (const order of orders) {
       const decision: Decision | undefined = decide(state, order);
-      if (decision) built.push({ card: buildCard(decision, order, hook, cardContext, env) });
+      if (!decision) continue;
+      const orderRef = order.id === undefined ? undefined : `${order.resourceType}/${order.id}`;
+      built.push({ card: buildCard(decision, order, hook, cardContext, env), orderRef });
     }
-    const cards = sortByIndicator(built).map((b) => b.card);
-    return { cards, decisions: cards.map((card) => ({ cardId: card.source.topic.code, indicator: card.indicator, uuid: card.uuid })) };
+    const sorted = sortByIndicator(built);
+    return {
+      cards: sorted.map((b) => b.card),
+      decisions: sorted.map(({ card, orderRef }): EvaluatedDecision => ({ cardId: card.source.topic.code, indicator: card.indicator, uuid: card.uuid, orderRef })),
+    };
   } finally {
     clearTimeout(timer);
     controller.abort(EVALUATION_ENDED);

@@ -1,4 +1,4 @@
-import type { AnalyticsReport, CardReport } from '../store/report.js';
+import type { DescribedCardReport, DescribedReport } from '../store/describe-report.js';
 
 /**
  * The analytics page: one self-contained HTML document (no scripts, no external resources, so it
@@ -6,7 +6,7 @@ import type { AnalyticsReport, CardReport } from '../store/report.js';
  * card id over time, and the report table. Every value placed in the markup is escaped.
  * `jsonPath` is the absolute path of the JSON report, linked from the page.
  */
-export function renderAnalyticsPage(report: AnalyticsReport, jsonPath: string): string {
+export function renderAnalyticsPage(report: DescribedReport, jsonPath: string): string {
   const jsonHref = `${jsonPath}?from=${encodeURIComponent(report.from)}&to=${encodeURIComponent(report.to)}`;
   const unknown = report.unknownCardFeedback;
   const charts = report.cards.length === 0 ? '<p>No cards issued and no feedback in this range.</p>' : report.cards.map(renderChart).join('\n');
@@ -39,10 +39,18 @@ td.reasons ul { margin: 0; padding-left: 1rem; }
 <p class="note">Days are UTC; issued cards count on the day they were issued, feedback on its outcome day.
 Feedback for card uuids never recorded as issued: ${unknown.total} (accepted ${unknown.accepted}, overridden ${unknown.overridden}).
 <a href="${escapeHtml(jsonHref)}">This report as JSON</a>.</p>
+<ul class="note">
+<li>${escapeHtml(report.definitions.overrideRate)}</li>
+<li>${escapeHtml(report.definitions.responseRate)}</li>
+<li>${escapeHtml(report.definitions.suppressed)}</li>
+<li>Override reasons marked “not offered” were sent for a card that does not offer them; they are kept and counted.</li>
+</ul>
 <h2>Override rate per card over time</h2>
 ${charts}
 <h2>Report</h2>
 ${renderTable(report.cards)}
+<h2>By hook</h2>
+${renderHookTable(report.cards)}
 </body>
 </html>
 `;
@@ -55,7 +63,7 @@ const RIGHT = 12;
 const TOP = 12;
 const BOTTOM = 30;
 
-function renderChart(card: CardReport): string {
+function renderChart(card: DescribedCardReport): string {
   const plotWidth = WIDTH - LEFT - RIGHT;
   const plotHeight = HEIGHT - TOP - BOTTOM;
   const count = card.series.length;
@@ -108,25 +116,50 @@ function renderChart(card: CardReport): string {
       : '';
   const summary = `${card.cardId}: override rate ${percent(card.overrideRate)}; bars show cards issued per day (highest ${maxIssued})`;
   return `<figure>
-<figcaption>${escapeHtml(card.cardId)} <span class="note">override rate ${percent(card.overrideRate)}, ${card.issued} issued; bars: cards issued per day (highest ${maxIssued})</span></figcaption>
+<figcaption>${cardName(card)} <span class="note">override rate ${percent(card.overrideRate)}, ${card.issued} issued; bars: cards issued per day (highest ${maxIssued})</span></figcaption>
 <svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(summary)}">${grid}${bars}${line}${dots}${labels}${empty}</svg>
 </figure>`;
 }
 
-function renderTable(cards: readonly CardReport[]): string {
+function cardName(card: DescribedCardReport): string {
+  const title = card.title === undefined ? '' : `${escapeHtml(card.title)} `;
+  return `${title}<span class="note">(${escapeHtml(card.cardId)}${card.indicator !== undefined ? `, ${escapeHtml(card.indicator)}` : ''})</span>`;
+}
+
+function renderTable(cards: readonly DescribedCardReport[]): string {
   const rows = cards
     .map((card) => {
       const reasons =
         card.topOverrideReasons.length === 0
           ? ''
           : `<ul>${card.topOverrideReasons
-              .map((reason) => `<li>${escapeHtml(reason.display ?? reason.code)}${reason.display !== undefined ? ` <span class="note">(${escapeHtml(reason.code)})</span>` : ''}: ${reason.count}</li>`)
+              .map(
+                (reason) =>
+                  `<li>${escapeHtml(reason.display ?? reason.code)}${reason.display !== undefined ? ` <span class="note">(${escapeHtml(reason.code)})</span>` : ''}: ${reason.count}${reason.offered ? '' : ' <strong>not offered</strong>'}</li>`,
+              )
               .join('')}</ul>`;
-      return `<tr><td>${escapeHtml(card.cardId)}</td><td>${card.issued}</td><td>${card.accepted}</td><td>${card.overridden}</td><td>${percent(card.overrideRate)}</td><td>${card.suggestionsTaken}</td><td>${card.comments}</td><td class="reasons">${reasons}</td></tr>`;
+      return `<tr><td>${cardName(card)}</td><td>${card.issued}</td><td>${card.accepted}</td><td>${card.overridden}</td><td>${card.suppressed}</td><td>${percent(card.overrideRate)}</td><td>${percent(card.responseRate)}</td><td>${card.suggestionsTaken}</td><td>${card.comments}</td><td>${card.overridesWithReasonNotOffered}</td><td class="reasons">${reasons}</td></tr>`;
     })
     .join('\n');
   return `<table>
-<thead><tr><th>Card id</th><th>Issued</th><th>Accepted</th><th>Overridden</th><th>Override rate</th><th>Suggestions taken</th><th>Comments</th><th>Top override reasons</th></tr></thead>
+<thead><tr><th>Card</th><th>Issued</th><th>Accepted</th><th>Overridden</th><th>Suppressed</th><th>Override rate</th><th>Response rate</th><th>Suggestions taken</th><th>Comments</th><th>Reason not offered</th><th>Top override reasons</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`;
+}
+
+function renderHookTable(cards: readonly DescribedCardReport[]): string {
+  const rows = cards
+    .flatMap((card) =>
+      Object.entries(card.byHook).map(
+        ([hook, counts]) =>
+          `<tr><td>${cardName(card)}</td><td>${escapeHtml(hook)}</td><td>${counts.issued}</td><td>${counts.accepted}</td><td>${counts.overridden}</td><td>${counts.suppressed}</td></tr>`,
+      ),
+    )
+    .join('\n');
+  return `<table>
+<thead><tr><th>Card</th><th>Hook</th><th>Issued</th><th>Accepted</th><th>Overridden</th><th>Suppressed</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>

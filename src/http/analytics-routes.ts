@@ -2,12 +2,15 @@ import { Router } from 'express';
 import { CdsError } from '../errors.js';
 import { errorKind, type Logger } from '../logger.js';
 import type { AnalyticsStore } from '../store/analytics-store.js';
-import { parseReportRange, type AnalyticsReport } from '../store/report.js';
+import { parseReportRange } from '../store/report.js';
+import { describeReport, type CardDescription, type DescribedReport } from '../store/describe-report.js';
 import { renderAnalyticsPage } from './analytics-page.js';
 
 export interface AnalyticsRouterDeps {
   readonly store: Pick<AnalyticsStore, 'report'>;
   readonly logger: Logger;
+  /** Titles, indicators and offered override reasons per card id (`describeCards(knowledge)`). */
+  readonly cards: ReadonlyMap<string, CardDescription>;
   /** Clock for the default range; injected by tests. */
   readonly now?: () => Date;
 }
@@ -30,11 +33,11 @@ export function createAnalyticsRouter(deps: AnalyticsRouterDeps): Router {
   const now = deps.now ?? (() => new Date());
   const router = Router();
 
-  async function reportFor(query: { from?: unknown; to?: unknown }): Promise<AnalyticsReport> {
+  async function reportFor(query: { from?: unknown; to?: unknown }): Promise<DescribedReport> {
     const parsed = parseReportRange({ from: query.from, to: query.to }, now());
     if (!parsed.ok) throw new CdsError('INVALID_REQUEST', parsed.problems);
     try {
-      return await deps.store.report(parsed.range);
+      return describeReport(await deps.store.report(parsed.range), deps.cards);
     } catch (error) {
       deps.logger.error({ err: errorKind(error) }, 'analytics report failed: analytics store failed');
       throw new CdsError('STORE_UNAVAILABLE');

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { jsonBody, problemsFrom, requireJson } from './json-body.js';
 import type { Metrics } from '../ops/types.js';
 import type { AnalyticsStore } from '../store/analytics-store.js';
+import { factsOf } from './request-facts.js';
 
 export interface FeedbackRouterDeps {
   readonly store: Pick<AnalyticsStore, 'recordFeedback'>;
@@ -40,7 +41,7 @@ export function createFeedbackRouter(deps: FeedbackRouterDeps): Router {
   const router = Router();
 
   const knownService: RequestHandler<{ id: string }> = (req, res, next) => {
-    res.locals['route'] = 'feedback';
+    factsOf(res).route = 'feedback';
     next(deps.knownServiceIds.has(req.params.id) ? undefined : new CdsError('UNKNOWN_SERVICE'));
   };
   const parseJson = jsonBody(deps.bodyLimitBytes);

@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
 import type { MetricsSource } from '../ops/cluster-metrics.js';
 import { methodNotAllowed } from './cds-routes.js';
+import { factsOf } from './request-facts.js';
 
 /** Result of the readiness checks, by check name. */
 export interface Readiness {
@@ -18,7 +19,7 @@ export interface OpsRouteDeps {
 }
 
 function noStore(res: Response, route: string): void {
-  res.locals['route'] = route;
+  factsOf(res).route = route;
   res.setHeader('Cache-Control', 'no-store');
 }
 

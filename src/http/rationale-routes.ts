@@ -3,6 +3,7 @@ import { renderRationaleIndex, renderRationalePage } from '../cards/rationale-pa
 import { CdsError } from '../errors.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import { methodNotAllowed } from './cds-routes.js';
+import { factsOf } from './request-facts.js';
 
 /** Human-readable rationale pages, linked from every card; public and stable: `/rationale/{card id}`. Mount at `/rationale`. */
 export function createRationaleRouter(knowledge: Knowledge): Router {
@@ -17,14 +18,14 @@ export function createRationaleRouter(knowledge: Knowledge): Router {
         res.redirect(301, `${req.baseUrl}/`);
         return;
       }
-      res.locals['route'] = 'rationale';
+      factsOf(res).route = 'rationale';
       res.type('html').send(index);
     })
     .all(methodNotAllowed('GET'));
   router
     .route('/:cardId')
     .get((req, res, next) => {
-      res.locals['route'] = 'rationale';
+      factsOf(res).route = 'rationale';
       const page = pages.get(req.params['cardId'] ?? '');
       if (!page) {
         next(new CdsError('NOT_FOUND', [{ message: 'No rationale page with this card id' }]));

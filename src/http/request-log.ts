@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/types.js';
+import { startFacts } from './request-facts.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -15,25 +16,27 @@ export function createRequestLog(logger: Logger, metrics: Metrics | undefined): 
     const incoming = req.get('x-request-id');
     const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.locals['requestId'] = requestId;
+    const facts = startFacts(res, requestId);
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const locals = res.locals;
-      const serviceId = typeof locals['serviceId'] === 'string' ? locals['serviceId'] : undefined;
+      const serviceId = facts.serviceId;
       if (serviceId) metrics?.observeRequest({ service: serviceId, status: res.statusCode }, seconds);
       const caller = locals['caller'];
       logger.info(
         {
           requestId,
           method: req.method,
-          route: typeof locals['route'] === 'string' ? locals['route'] : 'other',
+          route: facts.route,
           serviceId,
-          hook: locals['hook'],
-          hookInstance: locals['hookInstance'],
+          hook: facts.hook,
+          hookInstance: facts.hookInstance,
           status: res.statusCode,
           errorCode: locals['errorCode'],
           latencyMs: Math.round(seconds * 1e5) / 100,
-          cards: locals['cards'],
+          cards: facts.cards,
+          suppressed: facts.suppressed,
           iss: typeof caller === 'object' && caller !== null && 'iss' in caller ? caller.iss : undefined,
         },
         'request',

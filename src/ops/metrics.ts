@@ -67,6 +67,18 @@ export function createMetrics(registry: Registry = new Registry()): ServiceMetri
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const suppressed = new Counter({
+    name: 'cds_cards_suppressed_total',
+    help: 'Cards decided but held back because the same decision was already shown or answered, by card id and reason',
+    labelNames: ['card_id', 'reason'] as const,
+    registers: [registry],
+  });
+  const historyMisses = new Counter({
+    name: 'cds_decision_history_misses_total',
+    help: 'Decision history lookups that did not answer within the budget (timeout) or failed (error); the cards were shown',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const breaker = new Gauge({
     name: 'cds_fhir_breaker_state',
     help: 'Circuit breaker per FHIR server origin: 0 closed, 1 half-open, 2 open (the worst of the origin\'s base paths)',
@@ -95,6 +107,12 @@ export function createMetrics(registry: Registry = new Registry()): ServiceMetri
     },
     countFeedback({ outcome }) {
       feedback.inc({ outcome: bounded(outcome) });
+    },
+    countSuppressed({ cardId, reason }) {
+      suppressed.inc({ card_id: bounded(cardId), reason: bounded(reason) });
+    },
+    countHistoryMiss({ outcome }) {
+      historyMisses.inc({ outcome });
     },
     setBreakerState({ origin }, state) {
       breaker.set({ server_origin: bounded(origin) }, BREAKER_STATE_VALUE[state]);

@@ -6,6 +6,10 @@ export interface Metrics {
   observeFhirCall(labels: { resourceType: string; outcome: 'ok' | 'error' | 'timeout' | 'rejected' }, seconds: number): void;
   countUnrecordedCards(count: number): void;
   countFeedback(labels: { outcome: string }): void;
+  /** A card decided but held back because its decision was already shown or answered (clinical-policy.md §6). */
+  countSuppressed(labels: { cardId: string; reason: string }): void;
+  /** The decision history could not answer within its budget (or failed): cards shown unchecked. */
+  countHistoryMiss(labels: { outcome: 'timeout' | 'error' }): void;
 }
 
 /** State of one FHIR server's circuit breaker, as the gauge reports it. */

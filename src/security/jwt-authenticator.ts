@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -11,7 +12,7 @@ import {
 } from 'jose';
 import type { Config } from '../config.js';
 import { CdsError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { errorKind, type Logger } from '../logger.js';
 import { ALLOWED_JWT_ALGORITHMS, isAllowedJwtAlgorithm, type TrustConfig, type TrustedClient } from './trust-file.js';
 import type { Authenticator, Caller } from './types.js';
 
@@ -20,12 +21,24 @@ export interface JwtAuthenticatorOptions {
   readonly now?: () => number;
   /** Most `jti` values remembered at once; when full and nothing has expired, new tokens are refused. */
   readonly replayCacheMaxEntries?: number;
+  /**
+   * Token ids shared by every instance (the PostgreSQL store), so a token replayed to another
+   * instance within its lifetime is refused too. The in-process cache is always checked first;
+   * when the shared store fails, the call is judged by the in-process cache alone (logged).
+   */
+  readonly sharedReplay?: SharedReplayGuard;
   /** Time limit for one JWK Set download. */
   readonly jwksTimeoutMs?: number;
   /** Least time between two downloads of a client's JWK Set (a token with an unknown `kid` triggers one). */
   readonly jwksCooldownMs?: number;
   /** Age after which a downloaded JWK Set is fetched again. */
   readonly jwksCacheMaxAgeMs?: number;
+}
+
+/** A replay record shared between instances. */
+export interface SharedReplayGuard {
+  /** True the first time a token key is claimed; false while an earlier claim is in force. */
+  claimToken(tokenKey: string, forgetAfter: Date, now: Date): Promise<boolean>;
 }
 
 const DEFAULT_REPLAY_CACHE_MAX_ENTRIES = 100_000;
@@ -82,6 +95,17 @@ class ReplayCache {
       if (forgetAfter <= now) this.seen.delete(key);
     }
     this.nextSweepAt = now + 60;
+  }
+}
+
+/** Claims the token in the shared store; true when it is new there, or when the store cannot say. */
+async function claimShared(guard: SharedReplayGuard, tokenKey: string, forgetAfter: number, now: number, iss: string, logger: Logger): Promise<boolean> {
+  const key = createHash('sha256').update(tokenKey).digest('hex');
+  try {
+    return await guard.claimToken(key, new Date(forgetAfter * 1000), new Date(now * 1000));
+  } catch (error) {
+    logger.warn({ iss, err: errorKind(error) }, 'shared jti replay record unavailable; judged by this instance alone');
+    return true;
   }
 }
 
@@ -157,11 +181,16 @@ export function createJwtAuthenticator(
 
     // After this moment `exp` or the maximum age refuses the token anyway, so its jti can go.
     const lastAcceptable = Math.min(exp ?? Number.POSITIVE_INFINITY, (iat ?? currentTime) + maxTokenAgeSeconds);
-    const outcome = replayCache.remember(`${iss}\u0000${jti}`, lastAcceptable + clockSkewSeconds + 1, currentTime);
+    const tokenKey = `${iss}\u0000${jti}`;
+    const forgetAfter = lastAcceptable + clockSkewSeconds + 1;
+    const outcome = replayCache.remember(tokenKey, forgetAfter, currentTime);
     if (outcome === 'replayed') throw new Rejection('replayed jti', iss);
     if (outcome === 'full') {
       logger.error({ iss, entries: replayCache.size }, 'jti replay cache full; refusing new tokens');
       throw new Rejection('replay cache full', iss);
+    }
+    if (options.sharedReplay && !(await claimShared(options.sharedReplay, tokenKey, forgetAfter, currentTime, iss, logger))) {
+      throw new Rejection('replayed jti (seen by another instance)', iss);
     }
     return { iss, jti, ...(tenant !== undefined ? { tenant } : {}) };
   }

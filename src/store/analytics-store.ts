@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FeedbackItem } from '../cds/feedback-schema.js';
 import type { AnalyticsReport, ReportRange } from './report.js';
-import type { CardRecorder, IssuedCard } from './types.js';
+import { SUPPRESSION_REASONS, type CardRecorder, type DecisionHistory, type IssuedCard, type PastShowing } from './types.js';
 
 /** What `recordFeedback` did with a batch: new items stored, items already stored before. */
 export interface FeedbackWriteResult {
@@ -19,11 +19,16 @@ export interface FeedbackWriteResult {
  *
  * @see https://cds-hooks.hl7.org/2.0/#feedback
  */
-export interface AnalyticsStore extends CardRecorder {
+export interface AnalyticsStore extends CardRecorder, DecisionHistory {
   /** Stores validated feedback items for one service; resolves once they are durable. */
   recordFeedback(serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult>;
   /** The per-card report over an inclusive range of UTC days (validate it with `parseReportRange`). */
   report(range: ReportRange): Promise<AnalyticsReport>;
+  /**
+   * Claims a token id (a hash of the caller's `iss` and `jti`) until `forgetAfter`: true the first
+   * time, false while an earlier claim is still in force (a replay, on any instance sharing the store).
+   */
+  claimToken(tokenKey: string, forgetAfter: Date, now: Date): Promise<boolean>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** Releases the database; later calls reject. */
@@ -34,6 +39,8 @@ export interface AnalyticsStore extends CardRecorder {
  * The checks an issued card must pass before it is stored. `patientHash` must look like the
  * hex HMAC-SHA256 it is documented to be, so a raw patient id can never reach the database.
  */
+const HexHmac = z.string().regex(/^[0-9a-f]{64}$/, 'must be a hex HMAC-SHA256');
+
 export const StorableIssuedCard = z.object({
   cardUuid: z.string().min(1).max(256),
   cardId: z.string().min(1).max(256),
@@ -43,7 +50,8 @@ export const StorableIssuedCard = z.object({
   hookInstance: z.string().min(1).max(256),
   indicator: z.enum(['info', 'warning', 'critical']),
   issuedAt: z.iso.datetime({ offset: true }),
-  patientHash: z.string().regex(/^[0-9a-f]{64}$/, 'patientHash must be a hex HMAC-SHA256'),
+  patientHash: HexHmac,
+  orderHash: HexHmac.optional(),
 });
 export type StorableIssuedCard = z.infer<typeof StorableIssuedCard>;
 
@@ -59,6 +67,29 @@ export interface IssuedCardRow {
   readonly issuedAt: string;
   readonly issuedDay: string;
   readonly patientHash: string;
+  readonly orderHash: string | null;
+}
+
+/** The checks a suppressed card must pass before it is stored (keys are hashes, never raw ids). */
+export const StorableSuppressedCard = z.object({
+  cardId: z.string().min(1).max(256),
+  knowledgeVersion: z.string().min(1).max(256),
+  serviceId: z.string().min(1).max(256),
+  hook: z.string().min(1).max(256),
+  hookInstance: z.string().min(1).max(256),
+  indicator: z.enum(['info', 'warning', 'critical']),
+  reason: z.enum(SUPPRESSION_REASONS),
+  suppressedAt: z.iso.datetime({ offset: true }),
+  patientHash: HexHmac,
+  orderHash: HexHmac,
+});
+
+/** One card decided but not returned, because its decision was already shown or answered. */
+export type SuppressedCard = z.infer<typeof StorableSuppressedCard>;
+
+/** A suppressed card as stored. */
+export interface SuppressedCardRow extends SuppressedCard {
+  readonly suppressedDay: string;
 }
 
 /** A feedback item as stored. The free-text comment itself is not kept, only whether there was one. */
@@ -86,15 +117,76 @@ export class UnstorableCardError extends Error {
 /** Validates and normalises issued cards; throws `UnstorableCardError` naming the first bad one by index. */
 export function toIssuedCardRows(cards: readonly IssuedCard[]): IssuedCardRow[] {
   return cards.map((card, index) => {
-    const parsed = StorableIssuedCard.safeParse(card);
-    if (!parsed.success) {
-      const fields = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
-      throw new UnstorableCardError(`issued card #${index} is not storable (${fields})`);
-    }
-    const issuedAt = new Date(parsed.data.issuedAt).toISOString();
-    return { ...parsed.data, issuedAt, issuedDay: issuedAt.slice(0, 10) };
+    const data = storable(StorableIssuedCard, card, `issued card #${index}`);
+    const issuedAt = new Date(data.issuedAt).toISOString();
+    return { ...data, issuedAt, issuedDay: issuedAt.slice(0, 10), orderHash: data.orderHash ?? null };
   });
 }
+
+/** Parses one record with its storage schema; throws `UnstorableCardError` naming the failing fields (never values). */
+function storable<T>(schema: z.ZodType<T>, record: unknown, what: string): T {
+  const parsed = schema.safeParse(record);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
+    throw new UnstorableCardError(`${what} is not storable (${fields})`);
+  }
+  return parsed.data;
+}
+
+/** Validates and normalises suppressed cards; throws `UnstorableCardError` naming the first bad one by index. */
+export function toSuppressedCardRows(cards: readonly SuppressedCard[]): SuppressedCardRow[] {
+  return cards.map((card, index) => {
+    const data = storable(StorableSuppressedCard, card, `suppressed card #${index}`);
+    const suppressedAt = new Date(data.suppressedAt).toISOString();
+    return { ...data, suppressedAt, suppressedDay: suppressedAt.slice(0, 10) };
+  });
+}
+
+/** One row of the history lookup, as both dialects return it (one row per showing and answer). */
+export const HistoryRow = z.object({
+  card_uuid: z.string(),
+  card_id: z.string(),
+  order_hash: z.string().nullable(),
+  hook: z.string(),
+  indicator: z.enum(['info', 'warning', 'critical']),
+  shown_at: z.union([z.string(), z.date()]),
+  outcome: z.enum(['accepted', 'overridden']).nullable(),
+  answered_at: z.union([z.string(), z.date()]).nullable(),
+});
+
+/** Groups history rows by card uuid into past showings. */
+export function toPastShowings(rows: readonly unknown[]): PastShowing[] {
+  const byUuid = new Map<string, { showing: PastShowing; answers: Array<PastShowing['answers'][number]> }>();
+  for (const raw of rows) {
+    const row = HistoryRow.parse(raw);
+    let entry = byUuid.get(row.card_uuid);
+    if (!entry) {
+      const answers: Array<PastShowing['answers'][number]> = [];
+      entry = {
+        answers,
+        showing: {
+          cardUuid: row.card_uuid,
+          cardId: row.card_id,
+          orderHash: row.order_hash ?? undefined,
+          hook: row.hook,
+          indicator: row.indicator,
+          shownAt: new Date(row.shown_at).getTime(),
+          answers,
+        },
+      };
+      byUuid.set(row.card_uuid, entry);
+    }
+    if (row.outcome !== null && row.answered_at !== null) entry.answers.push({ outcome: row.outcome, at: new Date(row.answered_at).getTime() });
+  }
+  return [...byUuid.values()].map((entry) => entry.showing);
+}
+
+/** The history lookup's SQL for both dialects (`?` placeholders: patient hash, earliest shown instant). */
+export const HISTORY_QUERY = `
+  SELECT i.card_uuid, i.card_id, i.order_hash, i.hook, i.indicator, i.issued_at AS shown_at,
+    f.outcome, f.received_at AS answered_at
+  FROM issued_cards i LEFT JOIN card_feedback f ON f.card_uuid = i.card_uuid
+  WHERE i.patient_hash = ? AND i.issued_at >= ?`;
 
 /** Normalises one validated feedback item for storage. */
 export function toFeedbackRow(serviceId: string, item: FeedbackItem, receivedAt: Date): FeedbackRow {

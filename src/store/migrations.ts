@@ -101,6 +101,65 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX card_feedback_day ON card_feedback (outcome_day);
     `,
   },
+  {
+    version: 2,
+    name: 'decision-keys-suppressed-cards-and-seen-tokens',
+    sqlite: `
+      ALTER TABLE issued_cards ADD COLUMN order_hash TEXT;
+      CREATE INDEX issued_cards_patient_time ON issued_cards (patient_hash, issued_at);
+      CREATE INDEX card_feedback_card ON card_feedback (card_uuid);
+
+      CREATE TABLE suppressed_cards (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        card_id TEXT NOT NULL,
+        knowledge_version TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        hook TEXT NOT NULL,
+        hook_instance TEXT NOT NULL,
+        indicator TEXT NOT NULL CHECK (indicator IN ('info', 'warning', 'critical')),
+        reason TEXT NOT NULL,
+        suppressed_at TEXT NOT NULL,
+        suppressed_day TEXT NOT NULL,
+        patient_hash TEXT NOT NULL,
+        order_hash TEXT NOT NULL,
+        UNIQUE (hook_instance, patient_hash, order_hash, card_id, suppressed_at)
+      );
+      CREATE INDEX suppressed_cards_day_card ON suppressed_cards (suppressed_day, card_id);
+
+      CREATE TABLE seen_tokens (
+        token_key TEXT PRIMARY KEY,
+        forget_after TEXT NOT NULL
+      );
+    `,
+    postgres: `
+      ALTER TABLE issued_cards ADD COLUMN order_hash TEXT;
+      CREATE INDEX issued_cards_patient_time ON issued_cards (patient_hash, issued_at);
+      CREATE INDEX card_feedback_card ON card_feedback (card_uuid);
+
+      CREATE TABLE suppressed_cards (
+        id BIGSERIAL PRIMARY KEY,
+        card_id TEXT NOT NULL,
+        knowledge_version TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        hook TEXT NOT NULL,
+        hook_instance TEXT NOT NULL,
+        indicator TEXT NOT NULL CHECK (indicator IN ('info', 'warning', 'critical')),
+        reason TEXT NOT NULL,
+        suppressed_at TIMESTAMPTZ NOT NULL,
+        suppressed_day TEXT COLLATE "C" NOT NULL,
+        patient_hash TEXT NOT NULL,
+        order_hash TEXT NOT NULL,
+        UNIQUE (hook_instance, patient_hash, order_hash, card_id, suppressed_at)
+      );
+      CREATE INDEX suppressed_cards_day_card ON suppressed_cards (suppressed_day, card_id);
+
+      CREATE TABLE seen_tokens (
+        token_key TEXT PRIMARY KEY,
+        forget_after TIMESTAMPTZ NOT NULL
+      );
+      CREATE INDEX seen_tokens_forget_after ON seen_tokens (forget_after);
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -2,10 +2,18 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { FeedbackItem } from '../cds/feedback-schema.js';
 import { errorKind, type Logger } from '../logger.js';
-import { toFeedbackRow, toIssuedCardRows, type AnalyticsStore, type FeedbackWriteResult } from './analytics-store.js';
+import {
+  HISTORY_QUERY,
+  toFeedbackRow,
+  toIssuedCardRows,
+  toPastShowings,
+  toSuppressedCardRows,
+  type AnalyticsStore,
+  type FeedbackWriteResult,
+} from './analytics-store.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 import { buildReport, REPORT_QUERIES, type AnalyticsReport, type ReportQueryName, type ReportRange } from './report.js';
-import type { IssuedCard } from './types.js';
+import type { IssuedCard, PastShowing, SuppressedCard } from './types.js';
 
 export interface PostgresStoreOptions {
   /** `postgresql://user@host:port/database` (DATABASE_URL). */
@@ -34,17 +42,41 @@ const StoredCount = z.object({ stored: z.number().int() });
 const INSERT_ISSUED = `
   WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-      $7::text[], $8::timestamptz[], $9::text[], $10::text[])
+      $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[])
       AS t(card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
-        indicator, issued_at, issued_day, patient_hash)
+        indicator, issued_at, issued_day, patient_hash, order_hash)
   ), inserted AS (
     INSERT INTO issued_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
-      indicator, issued_at, issued_day, patient_hash)
+      indicator, issued_at, issued_day, patient_hash, order_hash)
     SELECT * FROM input
     ON CONFLICT (card_uuid) DO NOTHING
   )
   UPDATE card_feedback SET known = TRUE
   WHERE known = FALSE AND card_uuid IN (SELECT card_uuid FROM input)`;
+
+/** Inserts a batch of suppressed cards (one array per column). */
+const INSERT_SUPPRESSED = `
+  INSERT INTO suppressed_cards (card_id, knowledge_version, service_id, hook, hook_instance, indicator,
+    reason, suppressed_at, suppressed_day, patient_hash, order_hash)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+    $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[])
+  ON CONFLICT DO NOTHING`;
+
+/** Claims a token key unless an unexpired claim exists; returns a row only when the claim is new. */
+const CLAIM_TOKEN = {
+  name: 'claim-token',
+  text: `
+    INSERT INTO seen_tokens (token_key, forget_after) VALUES ($1, $2)
+    ON CONFLICT (token_key) DO UPDATE SET forget_after = EXCLUDED.forget_after
+      WHERE seen_tokens.forget_after <= $3
+    RETURNING 1`,
+};
+
+/** Claims expire; one in this many also clears expired ones. */
+const TOKEN_SWEEP_EVERY = 500;
+
+/** The history lookup, prepared once per connection by name. */
+const HISTORY_STATEMENT = { name: 'decision-history', text: numberPlaceholders(HISTORY_QUERY) };
 
 /** Inserts a batch of feedback rows (one array per column), skipping ones already stored; returns how many were new. */
 const INSERT_FEEDBACK = `
@@ -95,6 +127,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   }
 
   let closed = false;
+  let claims = 0;
 
   return {
     async recordIssued(cards: readonly IssuedCard[]): Promise<void> {
@@ -113,8 +146,32 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           rows.map((row) => row.issuedAt),
           rows.map((row) => row.issuedDay),
           rows.map((row) => row.patientHash),
+          rows.map((row) => row.orderHash),
         ]);
       });
+    },
+
+    async recordSuppressed(cards: readonly SuppressedCard[]): Promise<void> {
+      if (cards.length === 0) return;
+      const rows = toSuppressedCardRows(cards);
+      await pool.query(INSERT_SUPPRESSED, [
+        rows.map((row) => row.cardId),
+        rows.map((row) => row.knowledgeVersion),
+        rows.map((row) => row.serviceId),
+        rows.map((row) => row.hook),
+        rows.map((row) => row.hookInstance),
+        rows.map((row) => row.indicator),
+        rows.map((row) => row.reason),
+        rows.map((row) => row.suppressedAt),
+        rows.map((row) => row.suppressedDay),
+        rows.map((row) => row.patientHash),
+        rows.map((row) => row.orderHash),
+      ]);
+    },
+
+    async shownSince(patientHash: string, since: Date): Promise<readonly PastShowing[]> {
+      const result = await pool.query({ ...HISTORY_STATEMENT, values: [patientHash, since.toISOString()] });
+      return toPastShowings(result.rows);
     },
 
     async recordFeedback(serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult> {
@@ -149,7 +206,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const all = async (name: ReportQueryName): Promise<unknown[]> =>
           (await client.query(numberPlaceholders(REPORT_QUERIES[name]), [range.from, range.to])).rows;
-        rows = { issued: await all('issued'), outcomes: await all('outcomes'), reasons: await all('reasons'), unknown: await all('unknown') };
+        rows = {
+          issued: await all('issued'),
+          outcomes: await all('outcomes'),
+          reasons: await all('reasons'),
+          unknown: await all('unknown'),
+          suppressed: await all('suppressed'),
+        };
         await client.query('COMMIT');
       } catch (error) {
         client.release(true);
@@ -157,6 +220,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       }
       client.release();
       return buildReport(range, rows);
+    },
+
+    async claimToken(tokenKey: string, forgetAfter: Date, now: Date): Promise<boolean> {
+      const result = await pool.query({ ...CLAIM_TOKEN, values: [tokenKey, forgetAfter.toISOString(), now.toISOString()] });
+      claims += 1;
+      if (claims % TOKEN_SWEEP_EVERY === 0) {
+        pool.query('DELETE FROM seen_tokens WHERE forget_after <= $1', [now.toISOString()]).catch(() => undefined);
+      }
+      return result.rowCount === 1;
     },
 
     async ping(): Promise<void> {

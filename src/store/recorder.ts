@@ -1,7 +1,10 @@
 import { errorKind, type Logger } from '../logger.js';
 import type { Metrics } from '../ops/types.js';
-import { StorableIssuedCard, UnstorableCardError } from './analytics-store.js';
-import type { CardRecorder, IssuedCard } from './types.js';
+import { StorableIssuedCard, StorableSuppressedCard, UnstorableCardError } from './analytics-store.js';
+import type { CardRecorder, IssuedCard, SuppressedCard } from './types.js';
+
+/** One queued write: a card shown, or a card held back. */
+type Entry = { readonly kind: 'issued'; readonly card: IssuedCard } | { readonly kind: 'suppressed'; readonly card: SuppressedCard };
 
 export interface CardRecorderOptions {
   /**
@@ -25,6 +28,8 @@ export interface CardRecorderOptions {
 export interface QueuedCardRecorder extends CardRecorder {
   /** Returns at once; the cards are written in the background. */
   recordIssued(cards: readonly IssuedCard[]): Promise<void>;
+  /** Returns at once; the held-back cards are written in the background. */
+  recordSuppressed(cards: readonly SuppressedCard[]): Promise<void>;
   /** Cards waiting to be written. */
   pending(): number;
   /** Writes what is queued now; resolves when the queue is empty or a write failed (a retry is then scheduled). */
@@ -55,13 +60,13 @@ export function createCardRecorder(
   const closeTimeoutMs = options.closeTimeoutMs ?? 5000;
   const writeTimeoutMs = options.writeTimeoutMs ?? 20_000;
 
-  const queue: IssuedCard[] = [];
+  const queue: Entry[] = [];
   let draining: Promise<void> | undefined;
   let cancelScheduled: (() => void) | undefined;
   let failures = 0;
   let closed = false;
 
-  function lose(cards: readonly IssuedCard[], reason: string): void {
+  function lose(cards: readonly Entry[], reason: string): void {
     if (cards.length === 0) return;
     try {
       metrics?.countUnrecordedCards(cards.length);
@@ -104,7 +109,7 @@ export function createCardRecorder(
     while (queue.length > 0) {
       const batch = queue.slice(0, batchSize);
       try {
-        await withTimeout(store.recordIssued(batch), writeTimeoutMs);
+        await withTimeout(writeBatch(batch), writeTimeoutMs);
       } catch (error) {
         if (error instanceof UnstorableCardError) {
           queue.splice(0, batch.length);
@@ -128,28 +133,52 @@ export function createCardRecorder(
     }
   }
 
+  async function writeBatch(batch: readonly Entry[]): Promise<void> {
+    const issued: IssuedCard[] = [];
+    const suppressed: SuppressedCard[] = [];
+    for (const entry of batch) {
+      if (entry.kind === 'issued') issued.push(entry.card);
+      else suppressed.push(entry.card);
+    }
+    // Both writes are idempotent, so a batch retried after a partial failure is kept once.
+    if (issued.length > 0) await store.recordIssued(issued);
+    if (suppressed.length > 0) await store.recordSuppressed(suppressed);
+  }
+
+  function enqueue(entries: readonly Entry[]): void {
+    try {
+      const storable: Entry[] = [];
+      const malformed: Entry[] = [];
+      for (const entry of entries) {
+        const ok = entry.kind === 'issued' ? StorableIssuedCard.safeParse(entry.card).success : StorableSuppressedCard.safeParse(entry.card).success;
+        (ok ? storable : malformed).push(entry);
+      }
+      lose(malformed, 'malformed');
+      if (closed) {
+        lose(storable, 'recorder closed');
+        return;
+      }
+      const room = Math.max(0, maxQueued - queue.length);
+      queue.push(...storable.slice(0, room));
+      lose(storable.slice(room), 'retry queue full');
+      if (failures === 0) schedule(0);
+    } catch (error) {
+      try {
+        logger.error({ err: errorKind(error) }, 'recording issued cards failed');
+      } catch {
+        // Nothing more can be done without throwing at the card response.
+      }
+    }
+  }
+
   return {
     recordIssued(cards: readonly IssuedCard[]): Promise<void> {
-      try {
-        const storable: IssuedCard[] = [];
-        const malformed: IssuedCard[] = [];
-        for (const card of cards) (StorableIssuedCard.safeParse(card).success ? storable : malformed).push(card);
-        lose(malformed, 'malformed');
-        if (closed) {
-          lose(storable, 'recorder closed');
-          return Promise.resolve();
-        }
-        const room = Math.max(0, maxQueued - queue.length);
-        queue.push(...storable.slice(0, room));
-        lose(storable.slice(room), 'retry queue full');
-        if (failures === 0) schedule(0);
-      } catch (error) {
-        try {
-          logger.error({ err: errorKind(error) }, 'recording issued cards failed');
-        } catch {
-          // Nothing more can be done without throwing at the card response.
-        }
-      }
+      enqueue(cards.map((card) => ({ kind: 'issued', card })));
+      return Promise.resolve();
+    },
+
+    recordSuppressed(cards: readonly SuppressedCard[]): Promise<void> {
+      enqueue(cards.map((card) => ({ kind: 'suppressed', card })));
       return Promise.resolve();
     },
 
@@ -189,8 +218,8 @@ async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
   }
 }
 
-function cardIdsOf(cards: readonly IssuedCard[]): string[] {
-  return [...new Set(cards.map((card) => card.cardId))].sort().slice(0, MAX_LOGGED_CARD_IDS);
+function cardIdsOf(entries: readonly Entry[]): string[] {
+  return [...new Set(entries.map((entry) => entry.card.cardId))].sort().slice(0, MAX_LOGGED_CARD_IDS);
 }
 
 /** The recorder's own time limit on a store call; its message is ours, so it may be logged. */

@@ -35,20 +35,37 @@ export interface DayPoint {
   readonly overrideRate: number | null;
 }
 
+export interface HookCounts {
+  readonly issued: number;
+  readonly accepted: number;
+  readonly overridden: number;
+  readonly suppressed: number;
+}
+
 export interface CardReport {
   /** The policy row id the card was built from. */
   readonly cardId: string;
   readonly issued: number;
   readonly accepted: number;
   readonly overridden: number;
-  /** overridden / (accepted + overridden); null when there was no feedback. */
+  /** Override rate: overridden ÷ answered (accepted + overridden); null when nothing was answered. */
   readonly overrideRate: number | null;
+  /** Response rate: answered (accepted + overridden) ÷ issued; null when none was issued. */
+  readonly responseRate: number | null;
+  /** Cards decided but held back because the decision was already shown or answered (clinical-policy.md §6). */
+  readonly suppressed: number;
+  /** Held-back cards by reason (`overridden`, `info-already-shown`, `patient-view-already-shown`). */
+  readonly suppressedByReason: Readonly<Record<string, number>>;
   /** Distinct suggestion ids reported in `acceptedSuggestions`, summed over feedback items. */
   readonly suggestionsTaken: number;
   /** Feedback items carrying a non-blank `overrideReason.userComment`. */
   readonly comments: number;
-  /** At most five, most frequent first, then by code. */
+  /** Every override reason code sent, most frequent first, then by code. */
+  readonly overrideReasons: readonly OverrideReasonCount[];
+  /** The first five of `overrideReasons`. */
   readonly topOverrideReasons: readonly OverrideReasonCount[];
+  /** The same counts split by the hook the card was issued (or held back) on. */
+  readonly byHook: Readonly<Record<string, HookCounts>>;
   /** One point per day of the range, zero-filled. */
   readonly series: readonly DayPoint[];
 }
@@ -132,17 +149,17 @@ export function parseReportRange(input: { from?: unknown; to?: unknown }, today:
  */
 export const REPORT_QUERIES = {
   issued: `
-    SELECT card_id, issued_day AS day, COUNT(*) AS n
+    SELECT card_id, hook, issued_day AS day, COUNT(*) AS n
     FROM issued_cards
     WHERE issued_day >= ? AND issued_day <= ?
-    GROUP BY card_id, issued_day`,
+    GROUP BY card_id, hook, issued_day`,
   outcomes: `
-    SELECT i.card_id AS card_id, f.outcome_day AS day, f.outcome AS outcome, COUNT(*) AS n,
+    SELECT i.card_id AS card_id, i.hook AS hook, f.outcome_day AS day, f.outcome AS outcome, COUNT(*) AS n,
       SUM(f.suggestions_taken) AS suggestions,
       SUM(CASE WHEN f.has_comment THEN 1 ELSE 0 END) AS comments
     FROM card_feedback f JOIN issued_cards i ON i.card_uuid = f.card_uuid
     WHERE f.outcome_day >= ? AND f.outcome_day <= ?
-    GROUP BY i.card_id, f.outcome_day, f.outcome`,
+    GROUP BY i.card_id, i.hook, f.outcome_day, f.outcome`,
   reasons: `
     SELECT i.card_id AS card_id, f.reason_code AS code, f.reason_display AS display, COUNT(*) AS n
     FROM card_feedback f JOIN issued_cards i ON i.card_uuid = f.card_uuid
@@ -154,6 +171,11 @@ export const REPORT_QUERIES = {
     FROM card_feedback f LEFT JOIN issued_cards i ON i.card_uuid = f.card_uuid
     WHERE f.outcome_day >= ? AND f.outcome_day <= ? AND i.card_uuid IS NULL
     GROUP BY f.outcome`,
+  suppressed: `
+    SELECT card_id, hook, reason, COUNT(*) AS n
+    FROM suppressed_cards
+    WHERE suppressed_day >= ? AND suppressed_day <= ?
+    GROUP BY card_id, hook, reason`,
 } as const;
 
 export type ReportQueryName = keyof typeof REPORT_QUERIES;
@@ -165,9 +187,10 @@ export type ReportQueryRunner = (sql: string, params: readonly [string, string])
 const Count = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
 const Outcome = z.enum(['accepted', 'overridden']);
 
-const IssuedRow = z.object({ card_id: z.string(), day: z.string(), n: Count });
+const IssuedRow = z.object({ card_id: z.string(), hook: z.string(), day: z.string(), n: Count });
 const OutcomeRow = z.object({
   card_id: z.string(),
+  hook: z.string(),
   day: z.string(),
   outcome: Outcome,
   n: Count,
@@ -176,17 +199,19 @@ const OutcomeRow = z.object({
 });
 const ReasonRow = z.object({ card_id: z.string(), code: z.string(), display: z.string().nullable(), n: Count });
 const UnknownRow = z.object({ outcome: Outcome, n: Count });
+const SuppressedRow = z.object({ card_id: z.string(), hook: z.string(), reason: z.string(), n: Count });
 
 /** Runs the four report queries through a store's runner and assembles the report. */
 export async function runReport(range: ReportRange, run: ReportQueryRunner): Promise<AnalyticsReport> {
   const params = [range.from, range.to] as const;
-  const [issued, outcomes, reasons, unknown] = await Promise.all([
+  const [issued, outcomes, reasons, unknown, suppressed] = await Promise.all([
     run(REPORT_QUERIES.issued, params),
     run(REPORT_QUERIES.outcomes, params),
     run(REPORT_QUERIES.reasons, params),
     run(REPORT_QUERIES.unknown, params),
+    run(REPORT_QUERIES.suppressed, params),
   ]);
-  return buildReport(range, { issued, outcomes, reasons, unknown });
+  return buildReport(range, { issued, outcomes, reasons, unknown, suppressed });
 }
 
 interface CardTotals {
@@ -196,6 +221,8 @@ interface CardTotals {
   suggestionsTaken: number;
   comments: number;
   reasons: Map<string, { count: number; displays: Map<string, number> }>;
+  suppressed: Map<string, number>;
+  byHook: Map<string, { issued: number; accepted: number; overridden: number; suppressed: number }>;
 }
 
 /** Assembles the report from the rows of `REPORT_QUERIES` (validated here). */
@@ -207,7 +234,7 @@ export function buildReport(
   const totalsOf = (cardId: string): CardTotals => {
     let totals = cards.get(cardId);
     if (!totals) {
-      totals = { issued: new Map(), accepted: new Map(), overridden: new Map(), suggestionsTaken: 0, comments: 0, reasons: new Map() };
+      totals = { issued: new Map(), accepted: new Map(), overridden: new Map(), suggestionsTaken: 0, comments: 0, reasons: new Map(), suppressed: new Map(), byHook: new Map() };
       cards.set(cardId, totals);
     }
     return totals;
@@ -215,15 +242,26 @@ export function buildReport(
   const add = (map: Map<string, number>, key: string, count: number): void => {
     map.set(key, (map.get(key) ?? 0) + count);
   };
+  const hookTotals = (totals: CardTotals, hook: string): { issued: number; accepted: number; overridden: number; suppressed: number } => {
+    let entry = totals.byHook.get(hook);
+    if (!entry) {
+      entry = { issued: 0, accepted: 0, overridden: 0, suppressed: 0 };
+      totals.byHook.set(hook, entry);
+    }
+    return entry;
+  };
 
   for (const raw of rows.issued) {
     const row = IssuedRow.parse(raw);
-    add(totalsOf(row.card_id).issued, row.day, row.n);
+    const totals = totalsOf(row.card_id);
+    add(totals.issued, row.day, row.n);
+    hookTotals(totals, row.hook).issued += row.n;
   }
   for (const raw of rows.outcomes) {
     const row = OutcomeRow.parse(raw);
     const totals = totalsOf(row.card_id);
     add(row.outcome === 'accepted' ? totals.accepted : totals.overridden, row.day, row.n);
+    hookTotals(totals, row.hook)[row.outcome] += row.n;
     totals.suggestionsTaken += row.suggestions;
     totals.comments += row.comments;
   }
@@ -237,6 +275,12 @@ export function buildReport(
     }
     reason.count += row.n;
     if (row.display !== null) add(reason.displays, row.display, row.n);
+  }
+  for (const raw of rows.suppressed) {
+    const row = SuppressedRow.parse(raw);
+    const totals = totalsOf(row.card_id);
+    add(totals.suppressed, row.reason, row.n);
+    hookTotals(totals, row.hook).suppressed += row.n;
   }
   const unknownCardFeedback = { total: 0, accepted: 0, overridden: 0 };
   for (const raw of rows.unknown) {
@@ -256,25 +300,30 @@ export function buildReport(
       });
       const accepted = sum(totals.accepted);
       const overridden = sum(totals.overridden);
+      const issued = sum(totals.issued);
       return {
         cardId,
-        issued: sum(totals.issued),
+        issued,
         accepted,
         overridden,
         overrideRate: rate(overridden, accepted),
+        responseRate: issued === 0 ? null : (accepted + overridden) / issued,
+        suppressed: sum(totals.suppressed),
+        suppressedByReason: Object.fromEntries([...totals.suppressed.entries()].sort(([a], [b]) => compareCodeUnits(a, b))),
         suggestionsTaken: totals.suggestionsTaken,
         comments: totals.comments,
-        topOverrideReasons: topReasons(totals.reasons),
+        byHook: Object.fromEntries([...totals.byHook.entries()].sort(([a], [b]) => compareCodeUnits(a, b))),
+        overrideReasons: allReasons(totals.reasons),
+        topOverrideReasons: allReasons(totals.reasons).slice(0, TOP_OVERRIDE_REASONS),
         series,
       };
     });
   return { from: range.from, to: range.to, cards: report, unknownCardFeedback };
 }
 
-function topReasons(reasons: CardTotals['reasons']): OverrideReasonCount[] {
+function allReasons(reasons: CardTotals['reasons']): OverrideReasonCount[] {
   return [...reasons.entries()]
     .sort(([codeA, a], [codeB, b]) => b.count - a.count || compareCodeUnits(codeA, codeB))
-    .slice(0, TOP_OVERRIDE_REASONS)
     .map(([code, { count, displays }]) => {
       const display = mostFrequent(displays);
       return display === undefined ? { code, count } : { code, display, count };

@@ -2,7 +2,7 @@ import type { FeedbackItem } from '../cds/feedback-schema.js';
 import { errorKind, type Logger } from '../logger.js';
 import type { AnalyticsStore, FeedbackWriteResult } from './analytics-store.js';
 import type { AnalyticsReport, ReportRange } from './report.js';
-import type { IssuedCard } from './types.js';
+import type { IssuedCard, PastShowing, SuppressedCard } from './types.js';
 
 export class StoreNotOpenError extends Error {
   override readonly name = 'StoreNotOpenError';
@@ -44,9 +44,12 @@ export function createResilientStore(open: () => Promise<AnalyticsStore>, logger
   };
   return {
     recordIssued: async (cards: readonly IssuedCard[]) => current().recordIssued(cards),
+    recordSuppressed: async (cards: readonly SuppressedCard[]) => current().recordSuppressed(cards),
+    shownSince: async (patientHash: string, since: Date): Promise<readonly PastShowing[]> => current().shownSince(patientHash, since),
     recordFeedback: async (serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult> =>
       current().recordFeedback(serviceId, items, receivedAt),
     report: async (range: ReportRange): Promise<AnalyticsReport> => current().report(range),
+    claimToken: async (tokenKey: string, forgetAfter: Date, now: Date) => current().claimToken(tokenKey, forgetAfter, now),
     ping: async () => current().ping(),
     close: async () => {
       closed = true;

@@ -4,10 +4,18 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { FeedbackItem } from '../cds/feedback-schema.js';
 import type { Logger } from '../logger.js';
-import { toFeedbackRow, toIssuedCardRows, type AnalyticsStore, type FeedbackWriteResult } from './analytics-store.js';
+import {
+  HISTORY_QUERY,
+  toFeedbackRow,
+  toIssuedCardRows,
+  toPastShowings,
+  toSuppressedCardRows,
+  type AnalyticsStore,
+  type FeedbackWriteResult,
+} from './analytics-store.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 import { buildReport, REPORT_QUERIES, type AnalyticsReport, type ReportQueryName, type ReportRange } from './report.js';
-import type { IssuedCard } from './types.js';
+import type { IssuedCard, PastShowing, SuppressedCard } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Folder of the database file `analytics.sqlite`; created when missing. */
@@ -46,9 +54,9 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
 
   const insertIssued = db.prepare(`
     INSERT INTO issued_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
-      indicator, issued_at, issued_day, patient_hash)
+      indicator, issued_at, issued_day, patient_hash, order_hash)
     VALUES (@cardUuid, @cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance,
-      @indicator, @issuedAt, @issuedDay, @patientHash)
+      @indicator, @issuedAt, @issuedDay, @patientHash, @orderHash)
     ON CONFLICT (card_uuid) DO NOTHING`);
   const markKnown = db.prepare('UPDATE card_feedback SET known = 1 WHERE known = 0 AND card_uuid = ?');
   const insertFeedback = db.prepare(`
@@ -59,6 +67,17 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
       @acceptedSuggestionIds, @suggestionsTaken, @reasonSystem, @reasonCode, @reasonDisplay,
       @hasComment, EXISTS (SELECT 1 FROM issued_cards WHERE card_uuid = @cardUuid), @receivedAt)
     ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`);
+  const insertSuppressed = db.prepare(`
+    INSERT INTO suppressed_cards (card_id, knowledge_version, service_id, hook, hook_instance, indicator,
+      reason, suppressed_at, suppressed_day, patient_hash, order_hash)
+    VALUES (@cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance, @indicator,
+      @reason, @suppressedAt, @suppressedDay, @patientHash, @orderHash)
+    ON CONFLICT DO NOTHING`);
+  const selectHistory = db.prepare(HISTORY_QUERY);
+  const claimToken = db.prepare(`
+    INSERT INTO seen_tokens (token_key, forget_after) VALUES (?, ?)
+    ON CONFLICT (token_key) DO UPDATE SET forget_after = excluded.forget_after
+      WHERE seen_tokens.forget_after <= ?`);
   const reportStatements = new Map<string, Database.Statement>();
 
   const writeIssued = db.transaction((cards: readonly IssuedCard[]) => {
@@ -66,6 +85,9 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
       insertIssued.run(row);
       markKnown.run(row.cardUuid);
     }
+  });
+  const writeSuppressed = db.transaction((cards: readonly SuppressedCard[]) => {
+    for (const row of toSuppressedCardRows(cards)) insertSuppressed.run(row);
   });
   const writeFeedback = db.transaction((serviceId: string, items: readonly FeedbackItem[], receivedAt: Date) => {
     let stored = 0;
@@ -82,6 +104,15 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
       writeIssued.immediate(cards);
     },
 
+    async recordSuppressed(cards: readonly SuppressedCard[]): Promise<void> {
+      if (cards.length === 0) return;
+      writeSuppressed.immediate(cards);
+    },
+
+    async shownSince(patientHash: string, since: Date): Promise<readonly PastShowing[]> {
+      return toPastShowings(selectHistory.all(patientHash, since.toISOString()));
+    },
+
     async recordFeedback(serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult> {
       if (items.length === 0) return { stored: 0, duplicates: 0 };
       const stored = writeFeedback.immediate(serviceId, items, receivedAt);
@@ -92,9 +123,13 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
       // One read transaction, so the four queries see the same snapshot.
       const rows = db.transaction(() => {
         const all = (name: ReportQueryName): unknown[] => statementFor(REPORT_QUERIES[name]).all(range.from, range.to);
-        return { issued: all('issued'), outcomes: all('outcomes'), reasons: all('reasons'), unknown: all('unknown') };
+        return { issued: all('issued'), outcomes: all('outcomes'), reasons: all('reasons'), unknown: all('unknown'), suppressed: all('suppressed') };
       }).deferred();
       return buildReport(range, rows);
+    },
+
+    async claimToken(tokenKey: string, forgetAfter: Date, now: Date): Promise<boolean> {
+      return claimToken.run(tokenKey, forgetAfter.toISOString(), now.toISOString()).changes === 1;
     },
 
     async ping(): Promise<void> {

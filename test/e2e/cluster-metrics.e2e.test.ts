@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -58,9 +59,11 @@ describe('the service with several workers', () => {
       env: { PATH: process.env['PATH'] ?? '', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', WORKERS: String(WORKERS) },
     });
     const port = await allListening(server, WORKERS);
-    const example = readFileSync(join(root, 'fixtures', 'examples', 'order-sign-neck-massage-cervical-stenosis.json'), 'utf8');
+    const example: unknown = JSON.parse(readFileSync(join(root, 'fixtures', 'examples', 'order-sign-neck-massage-cervical-stenosis.json'), 'utf8'));
     for (let i = 0; i < CALLS; i += 1) {
-      const answer = await call(port, 'POST', '/cds-services/spine-safety-order-sign', example);
+      // A new call each time (a fresh hookInstance): the same call again would be a retry, counted once.
+      const body = JSON.stringify({ ...(typeof example === 'object' ? example : {}), hookInstance: randomUUID() });
+      const answer = await call(port, 'POST', '/cds-services/spine-safety-order-sign', body);
       expect(answer.status).toBe(200);
     }
     // Fresh connections go to the workers in turn: without aggregation each scrape would count only its worker's calls.

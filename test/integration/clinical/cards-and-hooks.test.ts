@@ -54,14 +54,21 @@ describe('the clinical fixture set', () => {
 });
 
 describe('card identity (clinical-policy §5)', () => {
-  it('gives every card and suggestion a fresh uuid on every call', async () => {
+  it('gives every card and suggestion a fresh uuid on every new call (another hookInstance)', async () => {
     const fixture = readFixture('cervical-stenosis-two-conflicting-orders.order-sign.json');
     const first = await callHook(app, fixture);
-    const second = await callHook(app, fixture);
+    const second = await callHook(app, { ...fixture, body: { ...fixture.parsed, hookInstance: `${fixture.parsed.hookInstance}-again` } });
     const ids = [...first.cards, ...second.cards].flatMap((card) => [card.uuid, ...(card.suggestions ?? []).map((s) => s.uuid)]);
     expect(first.cards).toHaveLength(2);
-    expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+    expect(ids.every((id) => typeof id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('answers the same call again (an EHR retry) with the same uuids (clinical-policy §6)', async () => {
+    const fixture = readFixture('cervical-stenosis-two-conflicting-orders.order-sign.json');
+    const first = await callHook(app, fixture);
+    const retry = await callHook(app, fixture);
+    expect(retry.cards).toEqual(first.cards);
   });
 
   it.each(CARD_IDS)('serves the rationale page that a %s card links to, with its references', async (cardId) => {

@@ -2,14 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Express } from 'express';
 import request from 'supertest';
 import { createAnalyticsRouter } from '../../../src/http/analytics-routes.js';
+import { loadKnowledge } from '../../../src/knowledge/load-knowledge.js';
 import type { AnalyticsStore } from '../../../src/store/analytics-store.js';
+import { describeCards } from '../../../src/store/describe-report.js';
 import { appWith } from './http-harness.js';
 import { CCM, createSqliteHarness, CSM, INF, issuedCard, overridden, seedKnownData, silentLogger } from './store-harness.js';
 
 const TODAY = new Date('2026-12-06T15:00:00Z');
 
 function analyticsApp(store: Pick<AnalyticsStore, 'report'>): Express {
-  return appWith([createAnalyticsRouter({ store, logger: silentLogger, now: () => TODAY })], silentLogger);
+  return appWith([createAnalyticsRouter({ store, logger: silentLogger, cards: describeCards(loadKnowledge()), now: () => TODAY })], silentLogger);
 }
 
 describe('analytics routes', () => {
@@ -50,6 +52,21 @@ describe('analytics routes', () => {
         [CCM, 2, 9, 0.9, 30],
         [INF, 1, 0, null, 30],
       ]);
+    });
+
+    it('names each card, defines its rates and flags override reasons the card never offered', async () => {
+      const response = await request(app).get('/analytics/cards?from=2026-11-01&to=2026-11-30');
+      const csm = response.body.cards.find((card: { cardId: string }) => card.cardId === CSM);
+      expect(csm).toMatchObject({
+        title: 'Massage or manual therapy of the neck with untreated cervical stenosis',
+        indicator: 'warning',
+        suppressed: 0,
+        responseRate: 6 / 4,
+        overridesWithReasonNotOffered: 4,
+        byHook: { 'order-sign': { issued: 4, accepted: 2, overridden: 4, suppressed: 0 } },
+      });
+      expect(csm.topOverrideReasons[0]).toEqual({ code: 'benefit-outweighs-risk', display: 'Benefit outweighs risk', count: 2, offered: false });
+      expect(Object.keys(response.body.definitions)).toEqual(['overrideRate', 'responseRate', 'suppressed']);
     });
 
     it('defaults to the last 30 days up to today (UTC)', async () => {
@@ -97,9 +114,12 @@ describe('analytics routes', () => {
       expect(response.headers['content-security-policy']).toContain("default-src 'none'");
       const html = response.text;
       expect(html.match(/<svg /g)).toHaveLength(4);
-      expect(html.match(/<tr><td>/g)).toHaveLength(4);
-      expect(html).toContain(`<td>${CSM}</td><td>4</td><td>2</td><td>4</td><td>66.7%</td><td>3</td><td>2</td>`);
-      expect(html).toContain(`<td>${INF}</td><td>1</td><td>0</td><td>0</td><td>–</td><td>0</td><td>0</td>`);
+      const csmName = `Massage or manual therapy of the neck with untreated cervical stenosis <span class="note">(${CSM}, warning)</span>`;
+      expect(html).toContain(`<td>${csmName}</td><td>4</td><td>2</td><td>4</td><td>0</td><td>66.7%</td><td>150.0%</td><td>3</td><td>2</td>`);
+      expect(html).toContain(`<td><span class="note">(${INF})</span></td><td>1</td><td>0</td><td>0</td><td>0</td><td>–</td><td>0.0%</td><td>0</td><td>0</td>`);
+      expect(html).toContain(`<td>${csmName}</td><td>order-sign</td><td>4</td><td>2</td><td>4</td><td>0</td>`);
+      expect(html).toContain('override rate = overridden ÷ answered');
+      expect(html).toContain('response rate = answered ÷ issued');
       expect(html).toContain('Feedback for card uuids never recorded as issued: 2 (accepted 1, overridden 1)');
       expect(html).toContain('href="/analytics/cards?from=2026-11-01&#38;to=2026-11-30"');
       // Nothing is fetched from elsewhere and nothing runs.

@@ -49,7 +49,7 @@ describe.each(STORE_KINDS)('%s analytics store', (kind) => {
 
   it('applies each schema migration once and records its version', async () => {
     await harness.open();
-    expect(await harness.migrationVersions()).toEqual([1]);
+    expect(await harness.migrationVersions()).toEqual([1, 2]);
   });
 
   it('stores each feedback item once however often it is sent', async () => {
@@ -137,7 +137,7 @@ describe.each(STORE_KINDS)('%s analytics store', (kind) => {
       stored: 0,
       duplicates: 1,
     });
-    expect(await harness.migrationVersions()).toEqual([1]);
+    expect(await harness.migrationVersions()).toEqual([1, 2]);
   });
 
   it('reports exact per-card numbers on known data', async () => {
@@ -151,16 +151,22 @@ describe.each(STORE_KINDS)('%s analytics store', (kind) => {
     const [csm, ccm, inf] = report.cards;
     const withoutSeries = (card: CardReport | undefined) => {
       if (!card) throw new Error('missing card');
-      const { series, ...rest } = card;
+      const { series, overrideReasons, byHook, ...rest } = card;
       expect(series).toHaveLength(30);
+      expect(overrideReasons.slice(0, 5)).toEqual(card.topOverrideReasons);
+      expect(Object.keys(byHook)).toEqual(['order-sign']);
       return rest;
     };
+    expect(csm?.byHook).toEqual({ 'order-sign': { issued: 4, accepted: 2, overridden: 4, suppressed: 0 } });
     expect(withoutSeries(csm)).toEqual({
       cardId: CSM,
       issued: 4,
       accepted: 2,
       overridden: 4,
       overrideRate: 4 / 6,
+      responseRate: 6 / 4,
+      suppressed: 0,
+      suppressedByReason: {},
       suggestionsTaken: 3,
       comments: 2,
       topOverrideReasons: [
@@ -175,6 +181,9 @@ describe.each(STORE_KINDS)('%s analytics store', (kind) => {
       accepted: 1,
       overridden: 9,
       overrideRate: 0.9,
+      responseRate: 10 / 2,
+      suppressed: 0,
+      suppressedByReason: {},
       suggestionsTaken: 0,
       comments: 0,
       topOverrideReasons: [
@@ -191,6 +200,9 @@ describe.each(STORE_KINDS)('%s analytics store', (kind) => {
       accepted: 0,
       overridden: 0,
       overrideRate: null,
+      responseRate: 0,
+      suppressed: 0,
+      suppressedByReason: {},
       suggestionsTaken: 0,
       comments: 0,
       topOverrideReasons: [],

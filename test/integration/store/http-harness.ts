@@ -25,5 +25,7 @@ export function recordingMetrics(): Metrics & { feedback: string[]; unrecorded: 
     observeFhirCall: () => undefined,
     countUnrecordedCards: (count) => void unrecorded.push(count),
     countFeedback: ({ outcome }) => void feedback.push(outcome),
+    countSuppressed: () => undefined,
+    countHistoryMiss: () => undefined,
   };
 }

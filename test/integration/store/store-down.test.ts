@@ -45,8 +45,9 @@ describe('issued-card recording while the store is down', () => {
 
   it('loses nothing across a brief outage', async () => {
     let down = true;
-    const flaky: Pick<AnalyticsStore, 'recordIssued'> = {
+    const flaky: Pick<AnalyticsStore, 'recordIssued' | 'recordSuppressed'> = {
       recordIssued: (cards: readonly IssuedCard[]) => (down ? Promise.reject(new Error('database restarting')) : store.recordIssued(cards)),
+      recordSuppressed: async () => undefined,
     };
     const metrics = recordingMetrics();
     const recorder = createCardRecorder(flaky, capturingLogger().logger, metrics, { retryDelayMs: 20 });

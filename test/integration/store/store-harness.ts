@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,6 +131,33 @@ export function createPostgresHarness(url: string): StoreHarness & { readonly sc
 export function createHarness(kind: StoreKind): StoreHarness | undefined {
   if (kind === 'sqlite') return createSqliteHarness();
   return TEST_DATABASE_URL === undefined ? undefined : createPostgresHarness(TEST_DATABASE_URL);
+}
+
+/**
+ * Runs a suite once per store kind on one store location (opened as often as the suite likes,
+ * removed after). Without TEST_DATABASE_URL the PostgreSQL run is skipped locally and fails in CI.
+ */
+export function describeEachStore(title: string, suite: (harness: () => StoreHarness, kind: StoreKind) => void): void {
+  describe.each(STORE_KINDS)(`${title} on %s`, (kind) => {
+    if (kind === 'postgres' && TEST_DATABASE_URL === undefined) {
+      if (IN_CI) it('has a PostgreSQL database to test against (TEST_DATABASE_URL is required when CI=true)', () => {
+        throw new Error(POSTGRES_MISSING_MESSAGE);
+      });
+      else it.skip(`skipped: ${POSTGRES_MISSING_MESSAGE}`, () => undefined);
+      return;
+    }
+    let harness: StoreHarness | undefined;
+    beforeAll(() => {
+      harness = createHarness(kind);
+    });
+    afterAll(async () => {
+      await harness?.cleanup();
+    });
+    suite(() => {
+      if (!harness) throw new Error(POSTGRES_MISSING_MESSAGE);
+      return harness;
+    }, kind);
+  });
 }
 
 export const PATIENT_HASH = 'a'.repeat(64);

@@ -44,6 +44,8 @@ function recordingMetrics() {
     observeFhirCall: ({ resourceType, outcome }, seconds) => fhirCalls.push({ resourceType, outcome, seconds }),
     countUnrecordedCards: () => undefined,
     countFeedback: () => undefined,
+    countSuppressed: () => undefined,
+    countHistoryMiss: () => undefined,
     setBreakerState: ({ origin }, state) => states.push({ origin, state }),
     forgetBreaker: () => undefined,
   };

@@ -37,6 +37,7 @@ function fakeStore(initial: Mode = 'ok'): CardRecorder & { mode: Mode; calls: nu
       store.written.push([...cards]);
       return Promise.resolve();
     },
+    recordSuppressed: () => Promise.resolve(),
   };
   return store;
 }
@@ -55,6 +56,8 @@ function observed(): { logger: ReturnType<typeof createLogger>; lines: string[];
       observeFhirCall: () => undefined,
       countUnrecordedCards: (count: number) => void unrecorded.push(count),
       countFeedback: () => undefined,
+      countSuppressed: () => undefined,
+      countHistoryMiss: () => undefined,
     },
   };
 }

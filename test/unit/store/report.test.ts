@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { addDays, buildReport, daysOf, parseReportRange, REPORT_QUERIES } from '../../../src/store/report.js';
+import { describeReport } from '../../../src/store/describe-report.js';
 import { formatReportTable } from '../../../src/store/report-table.js';
 
 const TODAY = new Date('2026-11-30T23:59:59Z');
@@ -51,13 +52,13 @@ describe('buildReport', () => {
   // PostgreSQL returns COUNT and SUM as decimal strings, SQLite as numbers: both must give the same report.
   const rows = {
     issued: [
-      { card_id: 'b-card', day: '2026-11-02', n: '3' },
-      { card_id: 'a-card', day: '2026-11-01', n: 2 },
+      { card_id: 'b-card', hook: 'order-sign', day: '2026-11-02', n: '3' },
+      { card_id: 'a-card', hook: 'order-sign', day: '2026-11-01', n: 2 },
     ],
     outcomes: [
-      { card_id: 'a-card', day: '2026-11-01', outcome: 'overridden', n: '3', suggestions: '0', comments: '2' },
-      { card_id: 'a-card', day: '2026-11-02', outcome: 'accepted', n: 1, suggestions: 4, comments: 0 },
-      { card_id: 'c-card', day: '2026-11-02', outcome: 'accepted', n: 2, suggestions: 2, comments: 0 },
+      { card_id: 'a-card', hook: 'order-sign', day: '2026-11-01', outcome: 'overridden', n: '3', suggestions: '0', comments: '2' },
+      { card_id: 'a-card', hook: 'order-sign', day: '2026-11-02', outcome: 'accepted', n: 1, suggestions: 4, comments: 0 },
+      { card_id: 'c-card', hook: 'order-sign', day: '2026-11-02', outcome: 'accepted', n: 2, suggestions: 2, comments: 0 },
     ],
     reasons: [
       { card_id: 'a-card', code: 'z', display: null, n: 1 },
@@ -66,6 +67,7 @@ describe('buildReport', () => {
       { card_id: 'a-card', code: 'x', display: null, n: 1 },
     ],
     unknown: [{ outcome: 'accepted', n: '4' }],
+    suppressed: [{ card_id: 'a-card', hook: 'order-sign', reason: 'overridden', n: '2' }],
   };
 
   it('assembles per-card totals, rates, top reasons and a zero-filled daily series', () => {
@@ -78,13 +80,22 @@ describe('buildReport', () => {
         accepted: 1,
         overridden: 3,
         overrideRate: 0.75,
+        responseRate: 2,
+        suppressed: 2,
+        suppressedByReason: { overridden: 2 },
         suggestionsTaken: 4,
         comments: 2,
+        overrideReasons: [
+          { code: 'y', display: 'Why', count: 2 },
+          { code: 'x', count: 1 },
+          { code: 'z', count: 1 },
+        ],
         topOverrideReasons: [
           { code: 'y', display: 'Why', count: 2 },
           { code: 'x', count: 1 },
           { code: 'z', count: 1 },
         ],
+        byHook: { 'order-sign': { issued: 2, accepted: 1, overridden: 3, suppressed: 2 } },
         series: [
           { day: '2026-11-01', issued: 2, accepted: 0, overridden: 3, overrideRate: 1 },
           { day: '2026-11-02', issued: 0, accepted: 1, overridden: 0, overrideRate: 0 },
@@ -97,9 +108,14 @@ describe('buildReport', () => {
         accepted: 0,
         overridden: 0,
         overrideRate: null,
+        responseRate: 0,
+        suppressed: 0,
+        suppressedByReason: {},
         suggestionsTaken: 0,
         comments: 0,
+        overrideReasons: [],
         topOverrideReasons: [],
+        byHook: { 'order-sign': { issued: 3, accepted: 0, overridden: 0, suppressed: 0 } },
         series: [
           { day: '2026-11-01', issued: 0, accepted: 0, overridden: 0, overrideRate: null },
           { day: '2026-11-02', issued: 3, accepted: 0, overridden: 0, overrideRate: null },
@@ -124,7 +140,7 @@ describe('buildReport', () => {
 
   it('refuses rows it does not understand', () => {
     expect(() => buildReport({ from: '2026-11-01', to: '2026-11-01' }, { ...rows, unknown: [{ outcome: 'ignored', n: 1 }] })).toThrow();
-    expect(() => buildReport({ from: '2026-11-01', to: '2026-11-01' }, { ...rows, issued: [{ card_id: 'a', day: '2026-11-01', n: '-1' }] })).toThrow();
+    expect(() => buildReport({ from: '2026-11-01', to: '2026-11-01' }, { ...rows, issued: [{ card_id: 'a', hook: 'order-sign', day: '2026-11-01', n: '-1' }] })).toThrow();
   });
 });
 
@@ -133,17 +149,26 @@ describe('formatReportTable', () => {
     const report = buildReport(
       { from: '2026-11-01', to: '2026-11-02' },
       {
-        issued: [{ card_id: 'a-card', day: '2026-11-01', n: 12 }],
-        outcomes: [{ card_id: 'a-card', day: '2026-11-01', outcome: 'overridden', n: 1, suggestions: 0, comments: 1 }],
+        issued: [{ card_id: 'a-card', hook: 'order-sign', day: '2026-11-01', n: 12 }],
+        outcomes: [{ card_id: 'a-card', hook: 'order-sign', day: '2026-11-01', outcome: 'overridden', n: 1, suggestions: 0, comments: 1 }],
         reasons: [{ card_id: 'a-card', code: '\u001b[31mred', display: null, n: 1 }],
         unknown: [],
+        suppressed: [{ card_id: 'a-card', hook: 'order-select', reason: 'info-already-shown', n: 3 }],
       },
     );
-    const lines = formatReportTable(report).split('\n');
+    const described = describeReport(report, new Map([['a-card', { title: 'A card', indicator: 'warning' as const, offeredReasons: new Set(['fine']) }]]));
+    const text = formatReportTable(described);
+    const lines = text.split('\n');
     expect(lines[0]).toBe('Card analytics 2026-11-01 to 2026-11-02 (UTC days, inclusive)');
-    expect(lines[2]).toBe('Card id  Issued  Accepted  Overridden  Override rate  Suggestions  Comments  Top override reasons');
-    expect(lines[4]).toBe('a-card       12         0           1         100.0%            0         1  ?[31mred x1');
-    expect(formatReportTable(report)).not.toContain('\u001b');
+    expect(lines[2]).toBe(
+      'Card             Indicator  Issued  Accepted  Overridden  Suppressed  Override rate  Response rate  Suggestions  Comments  Not offered  Top override reasons',
+    );
+    expect(lines[4]).toBe(
+      'A card (a-card)  warning        12         0           1           3         100.0%           8.3%            0         1            1  ?[31mred x1 (not offered)',
+    );
+    expect(text).not.toContain('\u001b');
     expect(lines[6]).toBe('Feedback for card uuids never recorded as issued: 0 (accepted 0, overridden 0)');
+    expect(lines).toContain('  a-card on order-select: issued 0, accepted 0, overridden 0, suppressed 3');
+    expect(text).toContain('override rate = overridden ÷ answered');
   });
 });

@@ -1,0 +1,39 @@
+import { createHash, createHmac } from 'node:crypto';
+
+/** What makes two calls the same call (clinical-policy.md §6): the hookInstance with the context and prefetch. */
+export interface CallIdentity {
+  readonly hookInstance: string;
+  readonly context: unknown;
+  readonly prefetch?: unknown;
+}
+
+/**
+ * Card and suggestion uuids for one call, derived from a keyed hash of the call itself, so an EHR
+ * retry (same hookInstance, context and prefetch) gets the same uuids and is recorded once, while
+ * another call under the same hookInstance gets new ones. Nothing about the call is stored.
+ * The digest is computed on the first id asked for, so a call with no card costs nothing.
+ * Ids are RFC 4122 version-4 shaped (version and variant bits set; the rest from the hash).
+ */
+export function callIds(secret: string, call: CallIdentity): () => string {
+  let seed: Buffer | undefined;
+  let counter = 0;
+  return () => {
+    seed ??= createHmac('sha256', secret)
+      .update(call.hookInstance)
+      .update('\u0000')
+      .update(createHash('sha1').update(JSON.stringify(call.context) ?? '').update('\u0000').update(JSON.stringify(call.prefetch) ?? '').digest())
+      .digest();
+    counter += 1;
+    const bytes = createHash('sha256').update(seed).update(String(counter)).digest();
+    return uuidShaped(bytes);
+  };
+}
+
+function uuidShaped(bytes: Buffer): string {
+  const b6 = bytes[6] ?? 0;
+  const b8 = bytes[8] ?? 0;
+  bytes[6] = (b6 & 0x0f) | 0x40;
+  bytes[8] = (b8 & 0x3f) | 0x80;
+  const hex = bytes.toString('hex', 0, 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}

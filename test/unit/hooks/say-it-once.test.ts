@@ -1,0 +1,87 @@
+import { describe, expect, it } from '@jest/globals';
+import { callIds } from '../../../src/hooks/call-ids.js';
+import { judgeRepeat, type DecidedCard } from '../../../src/hooks/say-it-once.js';
+import type { PastShowing } from '../../../src/store/types.js';
+
+const HOUR = 3_600_000;
+const NOW = Date.parse('2026-11-24T12:00:00Z');
+const LOCKOUT = 24 * HOUR;
+const ORDER = 'b'.repeat(64);
+
+function card(indicator: DecidedCard['indicator'], cardId = 'a-card', uuid = 'new-uuid'): DecidedCard {
+  return { cardId, indicator, uuid, orderHash: ORDER };
+}
+
+function shown(overrides: Partial<PastShowing> = {}): PastShowing {
+  return { cardUuid: 'old-uuid', cardId: 'a-card', orderHash: ORDER, hook: 'order-sign', indicator: 'warning', shownAt: NOW - HOUR, answers: [], ...overrides };
+}
+
+describe('judgeRepeat (clinical-policy §6)', () => {
+  it('shows a card whose uuid was already shown again, as a repeat of the same call', () => {
+    expect(judgeRepeat(card('info', 'a-card', 'old-uuid'), 'order-sign', [shown({ indicator: 'info' })], NOW, LOCKOUT)).toEqual({ show: true, repeat: true });
+  });
+
+  it('holds back an overridden decision within the lockout, on any hook', () => {
+    const past = [shown({ answers: [{ outcome: 'overridden', at: NOW - HOUR / 2 }] })];
+    for (const hook of ['order-sign', 'order-select', 'patient-view', 'appointment-book']) {
+      expect(judgeRepeat(card('warning'), hook, past, NOW, LOCKOUT)).toEqual({ show: false, reason: 'overridden' });
+    }
+  });
+
+  it('shows an overridden decision whose indicator rose, and one overridden before the lockout', () => {
+    expect(judgeRepeat(card('critical'), 'order-sign', [shown({ answers: [{ outcome: 'overridden', at: NOW - HOUR }] })], NOW, LOCKOUT).show).toBe(true);
+    expect(judgeRepeat(card('warning'), 'order-sign', [shown({ shownAt: NOW - 30 * HOUR, answers: [{ outcome: 'overridden', at: NOW - 25 * HOUR }] })], NOW, LOCKOUT).show).toBe(true);
+  });
+
+  it('holds back an info card shown within the lockout on any hook, and shows it after', () => {
+    const past = [shown({ indicator: 'info', hook: 'order-select' })];
+    expect(judgeRepeat(card('info'), 'patient-view', past, NOW, LOCKOUT)).toEqual({ show: false, reason: 'info-already-shown' });
+    expect(judgeRepeat(card('info'), 'order-sign', past, NOW + 24 * HOUR, LOCKOUT).show).toBe(true);
+  });
+
+  it('holds back a warning shown on patient-view only on patient-view', () => {
+    const past = [shown({ hook: 'patient-view' })];
+    expect(judgeRepeat(card('warning'), 'patient-view', past, NOW, LOCKOUT)).toEqual({ show: false, reason: 'patient-view-already-shown' });
+    expect(judgeRepeat(card('warning'), 'order-sign', past, NOW, LOCKOUT).show).toBe(true);
+    expect(judgeRepeat(card('warning'), 'patient-view', [shown({ hook: 'order-sign' })], NOW, LOCKOUT).show).toBe(true);
+  });
+
+  it('shows an unanswered critical card again everywhere', () => {
+    const past = [shown({ indicator: 'critical', hook: 'patient-view' })];
+    expect(judgeRepeat(card('critical'), 'patient-view', past, NOW, LOCKOUT).show).toBe(true);
+  });
+
+  it('starts afresh after an acceptance: the order came back', () => {
+    const accepted = shown({ indicator: 'info', shownAt: NOW - 2 * HOUR, answers: [{ outcome: 'accepted', at: NOW - HOUR }] });
+    expect(judgeRepeat(card('info'), 'order-sign', [accepted], NOW, LOCKOUT).show).toBe(true);
+    const shownSince = shown({ cardUuid: 'later', indicator: 'info', shownAt: NOW - HOUR / 2 });
+    expect(judgeRepeat(card('info'), 'order-sign', [accepted, shownSince], NOW, LOCKOUT)).toEqual({ show: false, reason: 'info-already-shown' });
+  });
+
+  it('never holds back a card about another order, another card id, or an order without an id', () => {
+    const past = [shown({ indicator: 'info', answers: [{ outcome: 'overridden', at: NOW - HOUR }] })];
+    expect(judgeRepeat({ ...card('info'), orderHash: 'c'.repeat(64) }, 'order-sign', past, NOW, LOCKOUT).show).toBe(true);
+    expect(judgeRepeat(card('info', 'other-card'), 'order-sign', past, NOW, LOCKOUT).show).toBe(true);
+    expect(judgeRepeat({ ...card('info'), orderHash: undefined }, 'order-sign', past, NOW, LOCKOUT).show).toBe(true);
+  });
+});
+
+describe('callIds', () => {
+  const call = { hookInstance: 'hi-1', context: { patientId: 'p1', draftOrders: { a: 1 } }, prefetch: { conditions: [] } };
+  const take = (ids: () => string, n: number): string[] => Array.from({ length: n }, ids);
+
+  it('gives the same call the same ids, in the same order, and never the same id twice', () => {
+    const first = take(callIds('secret', call), 4);
+    expect(take(callIds('secret', { ...call }), 4)).toEqual(first);
+    expect(new Set(first).size).toBe(4);
+    for (const id of first) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('gives new ids when the context, the prefetch, the hookInstance or the secret differ', () => {
+    const first = callIds('secret', call)();
+    expect(callIds('secret', { ...call, context: { patientId: 'p2' } })()).not.toBe(first);
+    expect(callIds('secret', { ...call, prefetch: undefined })()).not.toBe(first);
+    expect(callIds('secret', { ...call, hookInstance: 'hi-2' })()).not.toBe(first);
+    expect(callIds('other', call)()).not.toBe(first);
+  });
+});
