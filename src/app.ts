@@ -6,9 +6,11 @@ import { createGatewayFromConfig } from './fhir/create-gateway.js';
 import type { FhirGateway } from './fhir/gateway.js';
 import { createAnalyticsAccess } from './http/analytics-access.js';
 import { createAuthMiddleware } from './http/authenticate.js';
+import { createBrowserRouter } from './http/browser-routes.js';
 import { createCdsRouter } from './http/cds-routes.js';
 import { createCorsMiddleware } from './http/cors.js';
 import { createErrorHandler } from './http/error-handler.js';
+import { createFhirRouter } from './http/fhir-routes.js';
 import { createRationaleRouter } from './http/rationale-routes.js';
 import { createRequestLog } from './http/request-log.js';
 import type { Knowledge } from './knowledge/load-knowledge.js';
@@ -17,6 +19,7 @@ import type { Metrics } from './ops/types.js';
 import { createFhirServerPolicy } from './security/fhir-server-policy.js';
 import type { Authenticator, FhirServerPolicy } from './security/types.js';
 import type { CardRecorder } from './store/types.js';
+import type { TryAssets } from './web/try-assets.js';
 
 /** Everything the app is built from; tests pass their own (nock-backed gateway, pinned clock and ids). */
 export interface AppDeps {
@@ -35,6 +38,8 @@ export interface AppDeps {
   readonly protectedRouters?: readonly Router[];
   readonly clock?: () => Date;
   readonly newId?: () => string;
+  /** The /try page; served only in development mode (no authenticator), as its calls carry no caller JWT. */
+  readonly tryAssets?: TryAssets;
 }
 
 /** Builds the Express app from its dependencies; it never listens (server.ts does). */
@@ -48,6 +53,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(createRequestLog(logger, deps.metrics));
   app.use(createCorsMiddleware(config));
   app.use('/rationale', createRationaleRouter(knowledge));
+  app.use('/fhir', createFhirRouter({ knowledge, publicBaseUrl: config.publicBaseUrl, clock: deps.clock ?? (() => new Date()) }));
+  app.use(createBrowserRouter({ knowledge, tryAssets: deps.authenticator ? undefined : deps.tryAssets }));
   for (const router of deps.publicRouters ?? []) app.use(router);
 
   const authenticate = createAuthMiddleware(deps.authenticator, config);

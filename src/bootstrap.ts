@@ -14,6 +14,7 @@ import { loadTrustFile } from './security/trust-file.js';
 import { createStore } from './store/create-store.js';
 import { createCardRecorder } from './store/recorder.js';
 import { createResilientStore } from './store/resilient-store.js';
+import { loadTryAssets } from './web/try-assets.js';
 
 export interface Service {
   readonly app: Express;
@@ -54,6 +55,7 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
     recorder,
     ...(trust ? { authenticator: createJwtAuthenticator(trust, config, logger) } : {}),
     fhirServerPolicy: createFhirServerPolicy(trust, config),
+    ...(trust ? {} : { tryAssets: loadTryAssets(knowledge) }),
     publicRouters: [createOpsRouter({ registry: metrics.registry, readiness })],
     protectedRouters: [
       createFeedbackRouter({

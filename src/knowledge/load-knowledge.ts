@@ -22,8 +22,16 @@ export interface Knowledge {
   readonly hooks: readonly HookDefinitionFile[];
   readonly cards: ReadonlyMap<string, CardTemplateFile>;
   readonly catalogue: CardCatalogueFile;
-  /** Value-set provenance for the discovery and rationale pages. */
-  readonly valueSets: ReadonlyArray<{ id: string; title: string; version: string; sources: string[] }>;
+  /** Value sets as loaded (the FHIR resource itself, served under /fhir) with their provenance for the rationale pages. */
+  readonly valueSets: ReadonlyArray<LoadedValueSet>;
+}
+
+export interface LoadedValueSet {
+  readonly id: string;
+  readonly title: string;
+  readonly version: string;
+  readonly sources: string[];
+  readonly resource: ValueSetFile;
 }
 
 export class KnowledgeError extends Error {
@@ -78,7 +86,7 @@ function jsonFiles(dir: string, root: string): string[] {
  */
 export function loadKnowledge(root: string = projectRoot()): Knowledge {
   const codes = new CodeIndex();
-  const valueSets: Array<{ id: string; title: string; version: string; sources: string[] }> = [];
+  const valueSets: LoadedValueSet[] = [];
   for (const file of jsonFiles(join(root, 'knowledge', 'valuesets'), root)) {
     const vs = parseFile(ValueSetFile, file, root);
     const clsExt = vs.extension.find((ext) => ext.url === 'urn:spine-safety-cds:extension:policy-class');
@@ -95,7 +103,7 @@ export function loadKnowledge(root: string = projectRoot()): Knowledge {
       }
       for (const filter of include.filter ?? []) codes.addFilter(include.system, filter.value, cls.data);
     }
-    valueSets.push({ id: vs.id, title: vs.title, version: vs.version, sources });
+    valueSets.push({ id: vs.id, title: vs.title, version: vs.version, sources, resource: vs });
   }
   if (valueSets.length === 0) throw new KnowledgeError('knowledge/valuesets: no value sets found');
 
