@@ -118,6 +118,9 @@ export function loadKnowledge(root: string = projectRoot()): Knowledge {
     for (const code of card.overrideReasons) {
       if (!(code in catalogue.overrideReasons)) throw new KnowledgeError(`${where}: overrideReasons: unknown reason ${code}`);
     }
+    for (const id of card.valueSets) {
+      if (!valueSets.some((vs) => vs.id === id)) throw new KnowledgeError(`${where}: valueSets: unknown value set ${id}`);
+    }
     for (const ref of card.rationale.references) {
       if (!(ref in catalogue.references)) throw new KnowledgeError(`${where}: rationale.references: unknown reference ${ref}`);
     }

@@ -169,3 +169,18 @@ describe('the try page samples on patient-view', () => {
     expect(ids).toEqual(sample.row === null ? [] : [cardIdOfRow.get(sample.row)]);
   });
 });
+
+describe('rationale pages link the value sets behind each card', () => {
+  const knowledge = testKnowledge();
+  const app = buildTestApp();
+
+  it.each([...knowledge.cards.values()].map((card) => [card.id, card.valueSets] as const))('%s links its value sets, and each link resolves', async (cardId, valueSets) => {
+    const page = await request(app).get(`/rationale/${cardId}`);
+    expect(page.status).toBe(200);
+    for (const id of valueSets) {
+      expect(page.text).toContain(`href="../fhir/ValueSet/${id}"`);
+      const resolved = new URL(`../fhir/ValueSet/${id}`, `https://cds.example.org/rationale/${cardId}`);
+      expect((await request(app).get(resolved.pathname)).status).toBe(200);
+    }
+  });
+});
