@@ -96,9 +96,10 @@ function currentRecord() {
   return record;
 }
 
-function showChart(record) {
+function showChart(record, about) {
   const chart = $('patient-chart');
   chart.replaceChildren();
+  if (about) chart.append(el('p', { className: 'about' }, about));
   const groups = [
     ['Conditions', 'Condition'],
     ['Procedures', 'Procedure'],
@@ -145,7 +146,8 @@ function appointmentOf(draft, patientId) {
   const serviceType = draft.serviceType ? [{ coding: [draft.serviceType], text: draft.label }] : [{ text: draft.label }];
   return {
     resourceType: 'Appointment',
-    id: draft.resource.id.replace(/^draft-/, 'appt-'),
+    // The draft's id, so that a card's delete of Appointment/{id} removes the same draft.
+    id: draft.resource.id,
     status: 'proposed',
     serviceType,
     description: draft.label,
@@ -352,7 +354,7 @@ function applyActions(actions) {
       const record = state.records.get($('patient').value);
       const entry = record?.entry?.find((e) => e.resource?.resourceType === action.resource.resourceType && e.resource?.id === action.resource.id);
       if (entry) entry.resource = action.resource;
-      if (record) showChart(record);
+      if (record) showChart(record, state.samples.find((sample) => sample.id === $('patient').value)?.about);
     }
   }
   renderDrafts();
@@ -480,7 +482,8 @@ async function start() {
 
   const showPatient = () => {
     const record = state.records.get($('patient').value);
-    if (record) showChart(record);
+    const sample = state.samples.find((candidate) => candidate.id === $('patient').value);
+    if (record) showChart(record, sample?.about);
   };
   $('patient').addEventListener('change', showPatient);
   $('hook').addEventListener('change', renderDrafts);
