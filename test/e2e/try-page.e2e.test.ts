@@ -202,6 +202,21 @@ describeWithChromium('landing and try pages in a browser', () => {
     await expect(card.getAttribute('data-indicator')).resolves.toBe('critical');
   });
 
+  it('order-select: only the ticked draft orders are sent as selections', async () => {
+    const p = await openTryPage();
+    await p.getByLabel('Patient', { exact: true }).selectOption({ label: 'Cervical stenosis, untreated' });
+    await p.getByLabel('Hook', { exact: true }).selectOption({ label: 'order-select' });
+    await addOrder(p, 'Massage', 'Neck');
+    await addOrder(p, 'Manual therapy', 'Neck');
+    await p.getByLabel('Selected: Massage (neck)', { exact: true }).uncheck();
+    await p.getByRole('button', { name: 'Send' }).click();
+    await p.getByRole('article').first().waitFor();
+    await expect(p.getByRole('article').count()).resolves.toBe(1);
+    await p.getByText('Request sent').click();
+    const sent: unknown = JSON.parse((await p.getByRole('group').filter({ hasText: 'Request sent' }).locator('pre').textContent()) ?? '{}');
+    expect(sent).toMatchObject({ hook: 'order-select', context: { selections: [expect.stringMatching(/^ServiceRequest\//)] } });
+  });
+
   it('renders markup in a pasted record as text: no element is created and no script runs', async () => {
     const p = await openTryPage();
     await p.getByLabel('Patient record (FHIR Bundle)', { exact: true }).fill(JSON.stringify(hostileRecord()));
