@@ -128,7 +128,14 @@ describe('landing and try pages by mode', () => {
       expect(response.text).toContain(`<td><code>${hook.hook}</code></td><td><code>${hook.id}</code></td>`);
     }
     expect(response.text).toContain(knowledge.version);
-    expect((await request(buildTestApp({ tryAssets })).get('/try')).status).toBe(200);
+    const app = buildTestApp({ tryAssets });
+    const page = await request(app).get('/try');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    for (const label of ['Patient', 'Patient record (FHIR Bundle)', 'Hook', 'Order', 'Body site']) expect(page.text).toContain(`>${label}</label>`);
+    const slash = await request(app).get('/try/');
+    expect([slash.status, slash.headers['location']]).toEqual([301, '../try']);
+    expect((await request(app).get('/try/samples.json')).body).toHaveLength(tryAssets.samples.length);
   });
 
   it('with caller authentication does not serve the try page, and the landing page says why', async () => {
