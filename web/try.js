@@ -216,7 +216,9 @@ function draftFromResource(resource) {
 function renderDrafts() {
   const list = $('drafts');
   list.replaceChildren();
-  const hook = selectedService()?.hook;
+  const service = selectedService();
+  const hook = service?.hook;
+  $('hook-about').textContent = service ? `${service.id}: ${service.title}` : '';
   for (const draft of state.drafts) {
     const item = el('li', {}, el('span', { className: 'draft-label' }, `${draft.label} `), el('code', {}, `ServiceRequest/${draft.resource.id}`));
     if (hook === 'order-select') {
