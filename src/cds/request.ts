@@ -30,19 +30,27 @@ export const CdsRequest = z.looseObject({
     encounterId: z.string().min(1).optional(),
     draftOrders: Bundle.optional(),
     selections: z.array(z.string().min(1)).optional(),
+    appointments: Bundle.optional(),
   }),
   prefetch: z.record(z.string(), z.unknown()).nullish(),
 });
 export type CdsRequest = z.infer<typeof CdsRequest>;
 
-/** Hook-specific context requirements (CDS Hooks library: order-select needs selections and draftOrders, order-sign draftOrders). */
+/**
+ * Hook-specific context requirements (CDS Hooks library: order-select needs selections and
+ * draftOrders, order-sign draftOrders, appointment-book appointments). An empty `selections` names
+ * no order: no card, not an error (clinical policy §4).
+ */
 export function contextProblems(hook: string, request: CdsRequest): Array<{ path: string; message: string }> {
   const problems: Array<{ path: string; message: string }> = [];
   if ((hook === 'order-select' || hook === 'order-sign') && !request.context.draftOrders) {
     problems.push({ path: 'context.draftOrders', message: `${hook} requires context.draftOrders (a Bundle)` });
   }
-  if (hook === 'order-select' && (!request.context.selections || request.context.selections.length === 0)) {
-    problems.push({ path: 'context.selections', message: 'order-select requires context.selections (a non-empty array of Type/id references)' });
+  if (hook === 'order-select' && !request.context.selections) {
+    problems.push({ path: 'context.selections', message: 'order-select requires context.selections (an array of Type/id references)' });
+  }
+  if (hook === 'appointment-book' && !request.context.appointments) {
+    problems.push({ path: 'context.appointments', message: 'appointment-book requires context.appointments (a Bundle of Appointments)' });
   }
   return problems;
 }

@@ -45,13 +45,20 @@ export function conceptTexts(concept: Concept | undefined): string[] {
   return concept.codings.map((c) => c.display).filter((d): d is string => d !== undefined);
 }
 
-/** Lower-cased codes of a status concept, whatever its system, plus its text. */
+/**
+ * The codes of a status concept (`coding.code`, whatever its system, or the plain string of
+ * STU3/DSTU2) exactly as sent: FHIR status codes are case-sensitive, another spelling is no status
+ * at all, and a `text` is not a code (clinical policy §1).
+ */
 export function statusCodes(value: unknown): string[] {
   const concept = readConcept(value);
   if (!concept) return [];
-  const codes = concept.codings.map((c) => c.code?.toLowerCase()).filter((c): c is string => c !== undefined);
-  if (concept.text) codes.push(concept.text.trim().toLowerCase());
-  return codes;
+  return concept.codings.map((c) => c.code?.trim()).filter((c): c is string => c !== undefined);
+}
+
+/** A plain status code (`Procedure.status`, `ServiceRequest.status`), exact as FHIR writes it. */
+export function statusCode(value: unknown): string | undefined {
+  return str(value)?.trim();
 }
 
 /**

@@ -10,28 +10,38 @@ export type PrefetchRead =
   | { readonly state: 'absent' }
   | { readonly state: 'failed' };
 
-const FAILING_SEVERITIES = new Set(['fatal', 'error']);
+/** Severities of an OperationOutcome that are notes, not errors (checklist §2.5, corrected). */
+const NOTE_SEVERITIES = new Set(['information', 'warning']);
 
-function isFailingOutcome(resource: unknown): boolean {
+function isOperationOutcome(resource: unknown): resource is Record<string, unknown> {
   return isObject(resource) && resource['resourceType'] === 'OperationOutcome';
 }
 
 /**
- * A present key is used; `null` or an empty Bundle means "no data"; an OperationOutcome, or a
- * Bundle carrying only OperationOutcomes or an error-level one, means the client failed to fetch.
+ * Whether an OperationOutcome reports a failure: an issue of severity error or fatal. An issue with
+ * no readable severity, or an outcome with no issue, counts as a failure too (the data is asked
+ * for again rather than taken as empty).
+ */
+function reportsFailure(outcome: Record<string, unknown>): boolean {
+  const issues = objects(outcome['issue']);
+  return issues.length === 0 || issues.some((issue) => !NOTE_SEVERITIES.has(str(issue['severity']) ?? ''));
+}
+
+/**
+ * A present key is used; `null` or an empty Bundle means "no data"; an OperationOutcome reporting
+ * an error, alone or as a Bundle entry, means the client failed to fetch. Information and warning
+ * outcomes are notes: the other entries are the result, and an outcome-only searchset is empty.
  */
 export function readPrefetch(prefetch: Record<string, unknown> | null | undefined, key: string): PrefetchRead {
   if (!prefetch || !Object.prototype.hasOwnProperty.call(prefetch, key)) return { state: 'absent' };
   const value = prefetch[key];
   if (value === null) return { state: 'data', resources: [] };
   if (!isObject(value)) return { state: 'failed' };
-  if (isFailingOutcome(value)) return { state: 'failed' };
+  if (isOperationOutcome(value)) return reportsFailure(value) ? { state: 'failed' } : { state: 'data', resources: [] };
   if (value['resourceType'] !== 'Bundle') return str(value['resourceType']) ? { state: 'data', resources: [value] } : { state: 'failed' };
-  const entries = objects(value['entry']).map((entry) => entry['resource']);
-  const outcomes = entries.filter(isFailingOutcome);
-  if (outcomes.length > 0) {
-    const anyError = outcomes.some((oo) => isObject(oo) && objects(oo['issue']).some((issue) => FAILING_SEVERITIES.has(str(issue['severity']) ?? 'error')));
-    if (anyError || outcomes.length === entries.length) return { state: 'failed' };
+  for (const entry of objects(value['entry'])) {
+    const resource = entry['resource'];
+    if (isOperationOutcome(resource) && reportsFailure(resource)) return { state: 'failed' };
   }
   const next = nextLink(value);
   return next ? { state: 'data', resources: bundleResources(value), next } : { state: 'data', resources: bundleResources(value) };

@@ -11,6 +11,7 @@ import type { HookDefinitionFile } from '../knowledge/schemas.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/types.js';
 import { decide, type Decision } from '../rules/decide.js';
+import { readAppointment } from '../rules/appointment.js';
 import { readOrder, type OrderEntry } from '../rules/order.js';
 import { derivePatientState } from '../rules/patient-state.js';
 import { readCondition, readProcedure, type ConditionEntry, type ProcedureEntry } from '../rules/record.js';
@@ -68,6 +69,17 @@ function selectionKey(selection: string): string {
   return parts.slice(-2).join('/');
 }
 
+/** The proposed appointments of appointment-book, read as orders (clinical policy §3, §4). */
+function appointmentOrders(request: CdsRequest, patientId: string, knowledge: Knowledge): OrderEntry[] {
+  const orders: OrderEntry[] = [];
+  for (const entry of objects(request.context.appointments?.entry)) {
+    const resource = entry['resource'];
+    const order = isObject(resource) ? readAppointment(resource, patientId, knowledge) : undefined;
+    if (order) orders.push(order);
+  }
+  return orders;
+}
+
 function selectedOrders(request: CdsRequest, orders: JsonObject[]): JsonObject[] {
   const wanted = new Set((request.context.selections ?? []).map(selectionKey));
   return orders.filter((order) => wanted.has(`${str(order['resourceType']) ?? ''}/${str(order['id']) ?? ''}`));
@@ -94,7 +106,7 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
   };
   const other = { other: 0 };
   try {
-    let orderResources: JsonObject[];
+    let orderResources: JsonObject[] = [];
     let conditionsPromise: Promise<unknown[]> | undefined;
     let proceduresPromise: Promise<unknown[]> | undefined;
     if (hook.evaluates === 'patient-orders') {
@@ -104,11 +116,14 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
       conditionsPromise = load('conditions');
       proceduresPromise = load('procedures');
       orderResources = ownResources(await ordersPromise, patientId, false, other);
-    } else {
+    } else if (hook.evaluates !== 'appointments') {
       const drafts = ownResources(draftOrderResources(request), patientId, true, other);
       orderResources = hook.evaluates === 'selected-orders' ? selectedOrders(request, drafts) : drafts;
     }
-    const orders = orderResources.map((r) => readOrder(r, deps.knowledge)).filter((o): o is OrderEntry => o !== undefined);
+    const orders =
+      hook.evaluates === 'appointments'
+        ? appointmentOrders(request, patientId, deps.knowledge)
+        : orderResources.map((r) => readOrder(r, deps.knowledge)).filter((o): o is OrderEntry => o !== undefined);
     if (orders.length === 0) return { cards: [], decisions: [] };
 
     const [conditionResources, procedureResources] = await Promise.all([conditionsPromise ?? load('conditions'), proceduresPromise ?? load('procedures')]);

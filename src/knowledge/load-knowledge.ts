@@ -7,6 +7,7 @@ import { compileTextRules, type CompiledTextRules } from '../terminology/text-ma
 import {
   CardCatalogueFile,
   CardTemplateFile,
+  CodeSystemsFile,
   HookDefinitionFile,
   KNOWLEDGE_CLASS,
   TextRulesFile,
@@ -80,12 +81,27 @@ function jsonFiles(dir: string, root: string): string[] {
   return names.filter((name) => name.endsWith('.json')).sort().map((name) => join(dir, name));
 }
 
+/** Alias → URI; an alias that is itself a URI, or names two systems, is a knowledge error. */
+function readSystemAliases(root: string): Map<string, string> {
+  const file = join(root, 'knowledge', 'code-systems.json');
+  const systems = parseFile(CodeSystemsFile, file, root).systems;
+  const uris = new Set(systems.map((system) => system.uri));
+  const aliases = new Map<string, string>();
+  for (const system of systems) {
+    for (const alias of system.aliases) {
+      if (uris.has(alias) || aliases.has(alias)) throw new KnowledgeError(`${relative(root, file)}: systems: alias ${alias} is ambiguous`);
+      aliases.set(alias, system.uri);
+    }
+  }
+  return aliases;
+}
+
 /**
  * Loads value sets, text rules, hook definitions and card templates. A broken file stops the
  * service with a message naming the file and the field.
  */
 export function loadKnowledge(root: string = projectRoot()): Knowledge {
-  const codes = new CodeIndex();
+  const codes = new CodeIndex(readSystemAliases(root));
   const valueSets: LoadedValueSet[] = [];
   for (const file of jsonFiles(join(root, 'knowledge', 'valuesets'), root)) {
     const vs = parseFile(ValueSetFile, file, root);

@@ -61,6 +61,8 @@ export const KNOWLEDGE_CLASS = z.enum(ALL_CLASSES);
 const Phrase = z.strictObject({
   phrase: z.string().trim().min(1),
   requires: z.string().min(1).optional(),
+  /** A qualifier list that, named in the same clause, stops the phrase (stenosis of the uterine cervix). */
+  unless: z.string().min(1).optional(),
   saferReading: z.string().min(1).optional(),
 });
 
@@ -81,21 +83,33 @@ export const TextRulesFile = z
       unspecifiedExactly: z.array(z.string().min(1)).min(1),
       remote: z.array(z.string().min(1)).min(1),
     }),
+    /** Besides the body-site words: a clause made only of these joins the clause before it (clinical policy §1). */
+    clauseJoin: z.strictObject({
+      levels: z.array(z.string().regex(/^[a-z][0-9]{1,2}$/)).min(1),
+      words: z.array(z.string().regex(/^[a-z]+$/)).min(1),
+    }),
   })
   .superRefine((rules, ctx) => {
     for (const [cls, phrases] of Object.entries(rules.classes)) {
       phrases?.forEach((phrase, index) => {
-        if (phrase.requires && !(phrase.requires in rules.qualifiers)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['classes', cls, index, 'requires'],
-            message: `unknown qualifier list "${phrase.requires}"`,
-          });
+        for (const field of ['requires', 'unless'] as const) {
+          const name = phrase[field];
+          if (name && !(name in rules.qualifiers)) {
+            ctx.addIssue({ code: 'custom', path: ['classes', cls, index, field], message: `unknown qualifier list "${name}"` });
+          }
         }
       });
     }
   });
 export type TextRulesFile = z.infer<typeof TextRulesFile>;
+
+/** knowledge/code-systems.json: the other spellings of each system URI (clinical policy §1). */
+export const CodeSystemsFile = z.strictObject({
+  version: z.string().min(1),
+  description: z.string().min(1),
+  systems: z.array(z.strictObject({ uri: z.url(), aliases: z.array(z.string().min(1)).min(1) })).min(1),
+});
+export type CodeSystemsFile = z.infer<typeof CodeSystemsFile>;
 
 const PrefetchTemplate = z
   .string()
@@ -107,12 +121,12 @@ const PrefetchTemplate = z
 /** A hook definition under hooks/: its discovery entry plus which orders it evaluates. */
 export const HookDefinitionFile = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9-]+$/),
-  hook: z.enum(['patient-view', 'order-select', 'order-sign']),
+  hook: z.enum(['patient-view', 'order-select', 'order-sign', 'appointment-book']),
   title: z.string().min(1),
   description: z.string().min(1),
   usageRequirements: z.string().min(1).optional(),
   prefetch: z.record(z.string().regex(/^[A-Za-z0-9]+$/), PrefetchTemplate),
-  evaluates: z.enum(['draft-orders', 'selected-orders', 'patient-orders']),
+  evaluates: z.enum(['draft-orders', 'selected-orders', 'patient-orders', 'appointments']),
   removeOrderAs: z.enum(['delete', 'revoke']),
   offerOverrideReasons: z.boolean(),
 });

@@ -1,13 +1,13 @@
 import { CONFLICT_CLASSES, type ConflictClass, type Site } from '../knowledge/classes.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import { readDay, type DayRange } from '../fhir/dates.js';
-import { conceptTexts, isObject, objects, readConcept, str, type JsonObject } from '../fhir/json.js';
+import { conceptTexts, isObject, objects, readConcept, statusCode, str, type JsonObject } from '../fhir/json.js';
 import { classifyConcept } from './classify.js';
 
 /** Resource types read as orders: R4 ServiceRequest and its STU3/DSTU2 predecessor. */
 const ORDER_TYPES = new Set(['ServiceRequest', 'ProcedureRequest']);
 const CLOSED_STATUSES = new Set(['revoked', 'completed', 'entered-in-error']);
-const ORDER_TEXT_CLASSES = ['MASSAGE', 'MANUAL', 'MANIPULATION'] as const;
+export const ORDER_TEXT_CLASSES = ['MASSAGE', 'MANUAL', 'MANIPULATION'] as const;
 
 /** How the body site was decided, so the card can say when it assumed. */
 export type SiteBasis = 'code' | 'text' | 'absent' | 'unrecognised';
@@ -27,7 +27,7 @@ export interface OrderEntry {
   readonly resource: JsonObject;
 }
 
-const SITE_RANK: Record<Site, number> = { remote: 0, unspecified: 1, cervical: 2 };
+export const SITE_RANK: Record<Site, number> = { remote: 0, unspecified: 1, cervical: 2 };
 
 /** Clinical policy §3: the site of an order, the most cervical of its bodySites. */
 export function readSite(resource: JsonObject, knowledge: Knowledge): { site: Site; basis: SiteBasis; label: string | undefined } {
@@ -69,7 +69,7 @@ export function readSite(resource: JsonObject, knowledge: Knowledge): { site: Si
 export function isOpenOrder(resource: JsonObject): boolean {
   const type = str(resource['resourceType']);
   if (!type || !ORDER_TYPES.has(type)) return false;
-  const status = str(resource['status'])?.toLowerCase();
+  const status = statusCode(resource['status']);
   return status === undefined || !CLOSED_STATUSES.has(status);
 }
 

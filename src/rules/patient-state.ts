@@ -26,12 +26,12 @@ const isCurrent = (c: ConditionEntry) => c.status === 'active' || c.status === '
 const isPresent = (c: ConditionEntry) => c.status !== 'ignored';
 
 /**
- * Clinical policy §2 "treated": a completed decompression dated on or after the onset (the latest
- * possible onset day against the earliest possible procedure day); a historical CORD condition
- * counts as treated, a historical STENOSIS does not.
+ * Clinical policy §2 "treated", judged per class: a completed decompression dated on or after the
+ * onset (the latest possible onset day against the earliest possible procedure day); a historical
+ * condition counts as treated as CORD, not as STENOSIS.
  */
-export function isTreated(condition: ConditionEntry, decompressions: readonly ProcedureEntry[]): boolean {
-  if (condition.classes.has('CORD') && condition.status === 'historical') return true;
+export function isTreated(condition: ConditionEntry, cls: 'CORD' | 'STENOSIS', decompressions: readonly ProcedureEntry[]): boolean {
+  if (cls === 'CORD' && condition.status === 'historical') return true;
   const onset = condition.onset;
   if (!onset) return false;
   return decompressions.some((p) => p.performed !== undefined && p.performed.earliest >= onset.latest);
@@ -41,12 +41,15 @@ export function derivePatientState(conditions: readonly ConditionEntry[], proced
   const completed = procedures.filter((p) => p.completed && p.classes.has('DECOMPRESSED'));
   const present = conditions.filter(isPresent);
   const cordOrStenosis = present.filter((c) => c.classes.has('CORD') || c.classes.has('STENOSIS'));
-  const treated = new Map(cordOrStenosis.map((c) => [c, isTreated(c, completed)]));
+  const cordTreated = new Set(present.filter((c) => c.classes.has('CORD') && isTreated(c, 'CORD', completed)));
+  const stenosisTreated = new Set(present.filter((c) => c.classes.has('STENOSIS') && isTreated(c, 'STENOSIS', completed)));
+  const treatedInEveryClass = (c: ConditionEntry) =>
+    (!c.classes.has('CORD') || cordTreated.has(c)) && (!c.classes.has('STENOSIS') || stenosisTreated.has(c));
 
-  const cord = present.filter((c) => c.classes.has('CORD') && isCurrent(c) && !treated.get(c));
+  const cord = present.filter((c) => c.classes.has('CORD') && isCurrent(c) && !cordTreated.has(c));
   const redFlags = present.filter((c) => c.classes.has('RED_FLAG') && isCurrent(c));
   const flaggedWith = present.filter((c) => c.classes.has('STENOSIS') || c.classes.has('RADICULOPATHY'));
-  const untreatedStenosis = present.filter((c) => c.classes.has('STENOSIS') && !treated.get(c));
+  const untreatedStenosis = present.filter((c) => c.classes.has('STENOSIS') && !stenosisTreated.has(c));
   const usedDecompressions = completed.filter((p) =>
     cordOrStenosis.some((c) => c.onset !== undefined && p.performed !== undefined && p.performed.earliest >= c.onset.latest),
   );
@@ -57,7 +60,7 @@ export function derivePatientState(conditions: readonly ConditionEntry[], proced
     flagged: redFlags.length > 0 && flaggedWith.length > 0,
     untreatedStenosis,
     cordOrStenosis,
-    allTreated: cordOrStenosis.length > 0 && cordOrStenosis.every((c) => treated.get(c) === true),
+    allTreated: cordOrStenosis.length > 0 && cordOrStenosis.every(treatedInEveryClass),
     decompressions: usedDecompressions,
     undatedDecompressions: completed.filter((p) => !usedDecompressions.includes(p)),
     malignant: present.filter((c) => c.classes.has('MALIGNANT') && isCurrent(c)),

@@ -1,7 +1,7 @@
 import type { KnowledgeClass } from '../knowledge/classes.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import { readDay, type DayRange } from '../fhir/dates.js';
-import { conceptTexts, isObject, readConcept, statusCodes, str, type Coding, type JsonObject } from '../fhir/json.js';
+import { conceptTexts, isObject, readConcept, statusCode, statusCodes, str, type Coding, type JsonObject } from '../fhir/json.js';
 import { classifyConcept } from './classify.js';
 
 export type ConditionStatus = 'active' | 'suspected' | 'historical' | 'ignored';
@@ -56,6 +56,8 @@ function pastAbatement(resource: JsonObject, todayIso: string): string | undefin
     return day && day.latest <= todayIso ? day.written : undefined;
   }
   if (resource['abatementAge'] !== undefined || resource['abatementRange'] !== undefined) return 'in the past';
+  // STU3: true says the condition has abated, false that it has not.
+  if (resource['abatementBoolean'] === true) return 'in the past';
   const text = str(resource['abatementString']);
   if (text) return text;
   return undefined;
@@ -111,7 +113,7 @@ export function readProcedure(resource: JsonObject, knowledge: Knowledge): Proce
     classes: cls.classes,
     matchedBy: cls.matchedBy,
     codings: cls.codings,
-    completed: str(resource['status'])?.toLowerCase() === 'completed',
+    completed: statusCode(resource['status']) === 'completed',
     performed: readDay(resource['performedDateTime']) ?? (isObject(period) ? readDay(period['start']) : undefined),
   };
 }

@@ -1,8 +1,6 @@
 import type { KnowledgeClass } from '../knowledge/classes.js';
 
 export const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
-const HCPCS_HTTP = 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets';
-const HCPCS_HTTPS = 'https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets';
 export const REGION_UNKNOWN_EXTENSION = 'urn:spine-safety-cds:extension:region-unknown';
 
 /** What the knowledge says about one code. */
@@ -12,10 +10,13 @@ export interface CodeInfo {
   readonly regionUnknown: boolean;
 }
 
-/** System URIs compare exactly, except the two spellings of HCPCS (clinical policy §1). */
-export function normaliseSystem(system: string): string {
+/** Other spellings of a system URI (OID forms, the https form of HCPCS) mapped to the URI, from knowledge/code-systems.json. */
+export type SystemAliases = ReadonlyMap<string, string>;
+
+/** System URIs compare exactly, except the aliases the knowledge names for them (clinical policy §1). */
+export function normaliseSystem(system: string, aliases: SystemAliases): string {
   const trimmed = system.trim();
-  return trimmed === HCPCS_HTTPS ? HCPCS_HTTP : trimmed;
+  return aliases.get(trimmed) ?? trimmed;
 }
 
 /** Codes compare case-insensitively; ICD-10-CM with or without its dot (`M48.02` = `M4802`). */
@@ -42,8 +43,10 @@ export class CodeIndex {
   private readonly answers = new Map<string, Map<string, CodeInfo | undefined>>();
   private remembered = 0;
 
+  constructor(private readonly aliases: SystemAliases = new Map()) {}
+
   addConcept(system: string, code: string, cls: KnowledgeClass, regionUnknown: boolean): void {
-    const sys = normaliseSystem(system);
+    const sys = normaliseSystem(system, this.aliases);
     const key = `${sys}|${normaliseCode(sys, code)}`;
     const entry = this.exact.get(key) ?? { classes: [], regionUnknown: false };
     if (!entry.classes.includes(cls)) entry.classes.push(cls);
@@ -53,7 +56,7 @@ export class CodeIndex {
   }
 
   addFilter(system: string, pattern: string, cls: KnowledgeClass): void {
-    const sys = normaliseSystem(system);
+    const sys = normaliseSystem(system, this.aliases);
     const list = this.filters.get(sys) ?? [];
     list.push({ pattern: new RegExp(pattern), cls });
     this.filters.set(sys, list);
@@ -79,7 +82,7 @@ export class CodeIndex {
   }
 
   private compute(system: string, code: string): CodeInfo | undefined {
-    const sys = normaliseSystem(system);
+    const sys = normaliseSystem(system, this.aliases);
     const normalised = normaliseCode(sys, code);
     const exact = this.exact.get(`${sys}|${normalised}`);
     const filters = this.filters.get(sys);

@@ -6,6 +6,7 @@ type Tokens = readonly string[];
 interface CompiledPhrase {
   readonly tokens: Tokens;
   readonly requires: readonly Tokens[] | undefined;
+  readonly unless: readonly Tokens[] | undefined;
 }
 
 /** A phrase with the position of its class in the rules. */
@@ -74,6 +75,22 @@ function firstAtOrAfter<T extends { start: number }>(sorted: readonly T[], posit
 
 const DOUBLE_NEGATION: readonly Tokens[] = [['not'], ['cannot'], ['can', 't'], ['cant']];
 
+/**
+ * The tokens of each clause, a clause made only of site or level words joined to the one before
+ * it ("Spinal stenosis, cervical region" is one clause; clinical policy §1).
+ */
+export function clauseTokens(text: string, joinWords: ReadonlySet<string>): string[][] {
+  const clauses: string[][] = [];
+  for (const clause of splitClauses(text)) {
+    const tokens = tokenize(clause);
+    if (tokens.length === 0) continue;
+    const previous = clauses.at(-1);
+    if (previous && tokens.every((token) => joinWords.has(token))) previous.push(...tokens);
+    else clauses.push(tokens);
+  }
+  return clauses;
+}
+
 /** Compiles the text rules once at start-up. */
 export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
   const cues = {
@@ -90,12 +107,21 @@ export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
     if (!phrases) continue;
     classes.push([
       cls,
-      phrases.map((p) => ({ tokens: tokenize(p.phrase), requires: p.requires ? qualifiers.get(p.requires) : undefined })),
+      phrases.map((p) => ({
+        tokens: tokenize(p.phrase),
+        requires: p.requires ? qualifiers.get(p.requires) : undefined,
+        unless: p.unless ? qualifiers.get(p.unless) : undefined,
+      })),
     ]);
   }
   const siteCervical = rules.bodySite.cervical.map(tokenize);
   const siteRemote = rules.bodySite.remote.map(tokenize);
   const siteUnspecified = new Set(rules.bodySite.unspecifiedExactly.map((word) => tokenize(word).join(' ')));
+  const joinWords = new Set([
+    ...[...rules.bodySite.cervical, ...rules.bodySite.remote, ...rules.bodySite.unspecifiedExactly].flatMap(tokenize),
+    ...rules.clauseJoin.levels,
+    ...rules.clauseJoin.words,
+  ]);
 
   /**
    * Where the cues stand in one clause, computed once so each phrase occurrence is read in
@@ -164,14 +190,24 @@ export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
   function match(text: string): TextMatch {
     const found = new Set<TextClass>();
     let allSuspected = true;
-    for (const clause of splitClauses(text)) {
-      const tokens = tokenize(clause);
-      if (tokens.length === 0) continue;
+    for (const tokens of clauseTokens(text, joinWords)) {
       let map: ReturnType<typeof cueMap> | undefined;
+      // Whether the clause names a qualifier list, asked once per list and clause (a long clause repeats its phrases).
+      let namedLists: Map<readonly Tokens[], boolean> | undefined;
+      const named = (qualifier: readonly Tokens[]): boolean => {
+        namedLists ??= new Map();
+        let known = namedLists.get(qualifier);
+        if (known === undefined) {
+          known = anyIn(tokens, qualifier, 0, tokens.length);
+          namedLists.set(qualifier, known);
+        }
+        return known;
+      };
       let hits: boolean[] | undefined;
       const read = (entry: IndexedPhrase, start: number): void => {
         const { phrase } = entry;
-        if (phrase.requires && !anyIn(tokens, phrase.requires, 0, tokens.length)) return;
+        if (phrase.requires && !named(phrase.requires)) return;
+        if (phrase.unless && named(phrase.unless)) return;
         map ??= cueMap(tokens);
         const occurrence = readOccurrence(tokens, map, start, phrase.tokens.length);
         if (!occurrence) return;

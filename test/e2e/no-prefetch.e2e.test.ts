@@ -13,7 +13,7 @@ import { createLogger } from '../../src/logger.js';
 import { projectRoot } from '../../src/paths.js';
 import { expectOperationOutcome, expectValidCdsResponse, type CdsResponse } from '../helpers/cds-response-schema.js';
 import { startFhirTestServer, type FhirTestServer } from '../helpers/fhir-test-server.js';
-import { hookRequest, neckMassageOrder, servicePath, testKnowledge, testServiceConfig, type HookName, type Json } from '../helpers/requests.js';
+import { hookRequest, neckMassageAppointment, neckMassageOrder, servicePath, testKnowledge, testServiceConfig, type HookName, type Json } from '../helpers/requests.js';
 
 const SPINE_PATIENT = 'e2e-spine-1';
 const CLEAR_PATIENT = 'e2e-clear-1';
@@ -61,7 +61,7 @@ async function callWithoutPrefetch(hook: HookName, patientId: string, orders?: J
     prefetch: undefined,
     fhirServer: fhir.baseUrl,
     accessToken: E2E_TOKEN,
-    ...(orders ? { orders } : {}),
+    ...(orders ? (hook === 'appointment-book' ? { appointments: orders } : { orders }) : {}),
   });
   expect(body).not.toHaveProperty('prefetch');
   const response = await fetch(`${serviceBase}${servicePath(hook)}`, {
@@ -112,6 +112,20 @@ describe('no prefetch: the service reads a real FHIR R4 server', () => {
     const cards = cardsOf(await callWithoutPrefetch('order-select', SPINE_PATIENT, [neckMassageOrder(SPINE_PATIENT, 'draft-e2e-2')]));
     expect(cards).toHaveLength(1);
     expect(cards[0]?.indicator).toBe('critical');
+  });
+
+  it('appointment-book answers a critical card for a proposed massage appointment, offering to delete the appointment', async () => {
+    const cards = cardsOf(await callWithoutPrefetch('appointment-book', SPINE_PATIENT, [neckMassageAppointment(SPINE_PATIENT, 'appt-e2e-1')]));
+    expect(cards).toHaveLength(1);
+    expect(cards[0]).toMatchObject({ indicator: 'critical', source: { topic: { code: 'cord-compression-manual-therapy' } } });
+    const remove = cards[0]?.suggestions?.flatMap((s) => s.actions ?? []).find((a) => a.type === 'delete');
+    expect(remove).toMatchObject({ resourceId: 'Appointment/appt-e2e-1' });
+    expect(searches().sort()).toEqual([`GET Condition patient=${SPINE_PATIENT}`, `GET Procedure patient=${SPINE_PATIENT}`]);
+  });
+
+  it('appointment-book gives no card for a cancelled appointment, nor for a patient with nothing on the record', async () => {
+    expect(cardsOf(await callWithoutPrefetch('appointment-book', SPINE_PATIENT, [neckMassageAppointment(SPINE_PATIENT, 'appt-e2e-2', 'cancelled')]))).toEqual([]);
+    expect(cardsOf(await callWithoutPrefetch('appointment-book', CLEAR_PATIENT, [neckMassageAppointment(CLEAR_PATIENT, 'appt-e2e-3')]))).toEqual([]);
   });
 
   it('gives no cards for a patient with nothing on the record, whatever other patients have', async () => {

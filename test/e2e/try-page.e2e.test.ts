@@ -217,6 +217,19 @@ describeWithChromium('landing and try pages in a browser', () => {
     expect(sent).toMatchObject({ hook: 'order-select', context: { selections: [expect.stringMatching(/^ServiceRequest\//)] } });
   });
 
+  it('appointment-book: a neck massage drafted as a proposed appointment gives a warning; its recommended suggestion removes the draft', async () => {
+    const p = await openTryPage();
+    await p.getByLabel('Patient', { exact: true }).selectOption({ label: 'Cervical stenosis, untreated' });
+    await p.getByLabel('Hook', { exact: true }).selectOption({ label: 'appointment-book' });
+    await addOrder(p, 'Massage', 'Neck');
+    await p.getByRole('button', { name: 'Send' }).click();
+    const card = p.getByRole('article').first();
+    await card.waitFor();
+    await expect(card.getAttribute('data-indicator')).resolves.toBe('warning');
+    await card.getByRole('button', { name: /recommended/ }).click();
+    await expect(p.getByRole('list', { name: 'Draft orders' }).getByRole('listitem').filter({ hasText: 'Massage' }).count()).resolves.toBe(0);
+  });
+
   it('renders markup in a pasted record as text: no element is created and no script runs', async () => {
     const p = await openTryPage();
     await p.getByLabel('Patient record (FHIR Bundle)', { exact: true }).fill(JSON.stringify(hostileRecord()));

@@ -26,10 +26,13 @@ export const SERVICE_IDS = {
   'patient-view': 'spine-safety-patient-view',
   'order-select': 'spine-safety-order-select',
   'order-sign': 'spine-safety-order-sign',
+  'appointment-book': 'spine-safety-appointment-book',
 } as const;
 
 export type HookName = keyof typeof SERVICE_IDS;
+/** The hooks every protocol matrix runs on (appointment-book joins where a test names it). */
 export const HOOKS: readonly HookName[] = ['patient-view', 'order-select', 'order-sign'];
+export const ALL_HOOKS: readonly HookName[] = [...HOOKS, 'appointment-book'];
 
 export function servicePath(hook: HookName): string {
   return `/cds-services/${SERVICE_IDS[hook]}`;
@@ -59,6 +62,18 @@ export function neckMassageOrder(patientId: string = PATIENT_ID, id: string = DR
     code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '97124', display: 'Massage therapy' }], text: 'Massage therapy' },
     bodySite: [{ coding: [{ system: 'http://snomed.info/sct', code: '45048000', display: 'Neck' }], text: 'Neck' }],
     authoredOn: '2026-01-10',
+  };
+}
+
+/** A proposed massage therapy appointment (HL7 service type 25) for the patient, neck named in its comment. */
+export function neckMassageAppointment(patientId: string = PATIENT_ID, id = 'appt-massage-1', status = 'proposed'): Json {
+  return {
+    resourceType: 'Appointment',
+    id,
+    status,
+    serviceType: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/service-type', code: '25', display: 'Massage Therapy' }] }],
+    comment: 'Neck and shoulders',
+    participant: [{ actor: { reference: `Patient/${patientId}` }, status: 'accepted' }],
   };
 }
 
@@ -125,6 +140,8 @@ export interface RequestOptions {
   /** An access token for fhirAuthorization; `undefined` leaves fhirAuthorization out. */
   readonly accessToken?: string | undefined;
   readonly orders?: readonly Json[];
+  /** appointment-book only: the proposed appointments. */
+  readonly appointments?: readonly Json[];
 }
 
 /**
@@ -138,7 +155,8 @@ export function hookRequest(hook: HookName, options: RequestOptions = {}): Json 
   const accessToken = 'accessToken' in options ? options.accessToken : ACCESS_TOKEN;
   const orders = options.orders ?? [neckMassageOrder(patientId)];
   const context: Json = { userId: USER_ID, patientId, encounterId: ENCOUNTER_ID };
-  if (hook !== 'patient-view') context['draftOrders'] = draftOrders(orders);
+  if (hook === 'appointment-book') context['appointments'] = draftOrders(options.appointments ?? [neckMassageAppointment(patientId)]);
+  else if (hook !== 'patient-view') context['draftOrders'] = draftOrders(orders);
   if (hook === 'order-select') {
     context['selections'] = orders.map((order) => `${String(order['resourceType'])}/${String(order['id'])}`);
   }

@@ -39,7 +39,7 @@ beforeAll(() => {
   app = buildApp();
 });
 
-describe.each(['order-sign', 'order-select', 'patient-view'] as const)('%s: decision table (clinical-policy §4)', (hook) => {
+describe.each(['order-sign', 'order-select', 'patient-view', 'appointment-book'] as const)('%s: decision table (clinical-policy §4)', (hook) => {
   const entries = manifest.fixtures.filter((entry) => hookOf(entry.file) === hook);
   const cases = entries.map((entry) => ({ name: `${describeExpectation(entry)} for ${scenarioOf(entry.file)}`, entry }));
 

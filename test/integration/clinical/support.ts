@@ -20,13 +20,14 @@ export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 
 export const FIXTURE_DIR = join(PROJECT_ROOT, 'fixtures', 'requests');
 export const NOW = new Date('2026-11-24T12:00:00Z');
 
-export const HOOKS = ['order-sign', 'order-select', 'patient-view'] as const;
+export const HOOKS = ['order-sign', 'order-select', 'patient-view', 'appointment-book'] as const;
 export type HookName = (typeof HOOKS)[number];
 
 export const SERVICE_IDS: Record<HookName, string> = {
   'order-sign': 'spine-safety-order-sign',
   'order-select': 'spine-safety-order-select',
   'patient-view': 'spine-safety-patient-view',
+  'appointment-book': 'spine-safety-appointment-book',
 };
 
 /** clinical-policy.md §4: card id → row and indicator. */
@@ -69,13 +70,13 @@ export function buildApp(options: AppOptions = {}): Express {
 // ---- fixtures and manifest -----------------------------------------------------------------
 
 const ManifestCard = z.strictObject({
-  order: z.string().regex(/^ServiceRequest\/[A-Za-z0-9.-]+$/),
+  order: z.string().regex(/^(ServiceRequest|Appointment)\/[A-Za-z0-9.-]+$/),
   cardId: CardIdSchema,
   indicator: z.enum(['info', 'warning', 'critical']),
 });
 
 const ManifestEntry = z.strictObject({
-  file: z.string().regex(/^[a-z0-9-]+\.(order-sign|order-select|patient-view)\.json$/),
+  file: z.string().regex(/^[a-z0-9-]+\.(order-sign|order-select|patient-view|appointment-book)\.json$/),
   policy: z.string().min(1),
   cards: z.array(ManifestCard),
   summaryIncludes: z.array(z.string().min(1)).optional(),
@@ -109,7 +110,7 @@ export function hookOf(file: string): HookName {
 }
 
 export function scenarioOf(file: string): string {
-  return file.replace(/\.(order-sign|order-select|patient-view)\.json$/, '');
+  return file.replace(/\.(order-sign|order-select|patient-view|appointment-book)\.json$/, '');
 }
 
 const CodeableConcept = z.looseObject({
@@ -123,6 +124,9 @@ const FhirResource = z.looseObject({
   status: z.string().optional(),
   code: CodeableConcept.optional(),
   authoredOn: z.string().optional(),
+  serviceType: z.array(CodeableConcept).optional(),
+  specialty: z.array(CodeableConcept).optional(),
+  description: z.string().optional(),
 });
 export type FhirResource = z.infer<typeof FhirResource>;
 
@@ -138,6 +142,7 @@ const HookRequest = z.looseObject({
     patientId: z.string(),
     draftOrders: ResourceBundle.optional(),
     selections: z.array(z.string()).optional(),
+    appointments: ResourceBundle.optional(),
   }),
   prefetch: z.looseObject({ serviceRequests: ResourceBundle.optional() }).optional(),
 });
@@ -158,7 +163,12 @@ export function readFixture(file: string): Fixture {
 
 /** The orders a hook evaluates come from here: draftOrders on order hooks, prefetch serviceRequests on patient-view. */
 export function ordersOf(fixture: Fixture): FhirResource[] {
-  const source = fixture.hook === 'patient-view' ? fixture.parsed.prefetch?.serviceRequests : fixture.parsed.context.draftOrders;
+  const source =
+    fixture.hook === 'patient-view'
+      ? fixture.parsed.prefetch?.serviceRequests
+      : fixture.hook === 'appointment-book'
+        ? fixture.parsed.context.appointments
+        : fixture.parsed.context.draftOrders;
   return (source?.entry ?? []).map((entry) => entry.resource);
 }
 
@@ -169,9 +179,10 @@ export function findOrder(fixture: Fixture, reference: string): FhirResource {
   return found;
 }
 
-/** How the EHR shows an order: its code.text, else its first coding display. */
+/** How the EHR shows an order: its code.text, else its first coding display (an appointment: its serviceType, else its description). */
 export function orderLabel(order: FhirResource): string {
-  const label = order.code?.text ?? order.code?.coding?.find((c) => c.display !== undefined)?.display;
+  const concept = order.resourceType === 'Appointment' ? (order.serviceType?.[0] ?? order.specialty?.[0]) : order.code;
+  const label = concept?.text ?? concept?.coding?.find((c) => c.display !== undefined)?.display ?? order.description;
   if (!label) throw new Error(`order ${order.id ?? '?'} has no label`);
   return label;
 }
@@ -317,7 +328,7 @@ export function expectCardFollowsPolicy(card: Card, cardId: CardId, order: FhirR
     expect(suggestion.actions?.length ?? 0).toBeGreaterThan(0);
   }
   const actions = allActions(card);
-  const reference = `ServiceRequest/${order.id ?? ''}`;
+  const reference = `${order.resourceType}/${order.id ?? ''}`;
   if (row === 4 || row === 5) {
     expect(suggestions).toEqual([]);
   } else {
@@ -343,7 +354,7 @@ export function expectCardFollowsPolicy(card: Card, cardId: CardId, order: FhirR
     if (order.authoredOn) expect(`${card.summary}\n${detail}`).toContain(order.authoredOn.slice(0, 10));
     expect(card.overrideReasons).toBeUndefined();
   } else {
-    // §5: order-select and order-sign cards carry coded override reasons with a display.
+    // §5: order-select, order-sign and appointment-book cards carry coded override reasons with a display.
     const reasons = card.overrideReasons ?? [];
     for (const reason of reasons) {
       expect(reason.system?.trim() ?? '').not.toBe('');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { expectValidDiscoveryResponse, type DiscoveryResponse } from '../../helpers/cds-response-schema.js';
-import { buildTestApp, HOOKS, SERVICE_IDS } from '../../helpers/requests.js';
+import { ALL_HOOKS, buildTestApp, SERVICE_IDS } from '../../helpers/requests.js';
 
 async function discover(): Promise<DiscoveryResponse> {
   const response = await request(buildTestApp()).get('/cds-services').set('Accept', 'application/json');
@@ -11,10 +11,10 @@ async function discover(): Promise<DiscoveryResponse> {
 }
 
 describe('discovery (GET /cds-services)', () => {
-  it('lists exactly three services, one per hook, with the agreed ids', async () => {
+  it('lists exactly four services, one per hook, with the agreed ids', async () => {
     const { services } = await discover();
-    expect(services).toHaveLength(3);
-    expect(services.map((s) => s.hook).sort()).toEqual([...HOOKS].sort());
+    expect(services).toHaveLength(4);
+    expect(services.map((s) => s.hook).sort()).toEqual([...ALL_HOOKS].sort());
     const idsByHook: Record<string, string> = SERVICE_IDS;
     for (const service of services) {
       expect(service.id).toBe(idsByHook[service.hook]);

@@ -131,6 +131,18 @@ describe('400 INVALID_REQUEST', () => {
     { name: 'order-select has no selections', hook: 'order-select', body: () => withoutInContext(requestWithPatientData('order-select'), 'selections'), mentions: /selections/ },
     { name: 'order-sign has no draftOrders', hook: 'order-sign', body: () => withoutInContext(requestWithPatientData('order-sign'), 'draftOrders'), mentions: /draftOrders/ },
     {
+      name: 'appointment-book has no appointments',
+      hook: 'appointment-book',
+      body: () => withoutInContext(requestWithPatientData('appointment-book'), 'appointments'),
+      mentions: /appointments/,
+    },
+    {
+      name: 'appointments is not a Bundle',
+      hook: 'appointment-book',
+      body: () => ({ ...requestWithPatientData('appointment-book'), context: { ...contextOf(requestWithPatientData('appointment-book')), appointments: [`Appointment for ${SECRET_NAME}`] } }),
+      mentions: /appointments/,
+    },
+    {
       name: 'draftOrders is not a Bundle',
       hook: 'order-sign',
       body: () => {

@@ -15,6 +15,7 @@ import { expectOperationOutcome, expectValidCdsResponse } from '../../helpers/cd
 import { watchUnmatchedRequests, type UnmatchedRequests } from '../../helpers/nock-watch.js';
 import {
   ACCESS_TOKEN,
+  ALL_HOOKS,
   buildTestApp,
   exerciseOrder,
   FHIR_BASE,
@@ -336,5 +337,54 @@ describe('prefetch matrix on patient-view: the serviceRequests key', () => {
     expect(elapsed).toBeLessThan(1500);
     // The reads were started in parallel (one round trip when an order does conflict) ...
     expect(slowConditions.isDone()).toBe(true);
+  });
+});
+
+/** checklist §2.5 (corrected): only an error or fatal issue marks a key failed; information and warning are notes. */
+describe.each(ALL_HOOKS)('OperationOutcomes in a prefetch searchset on %s', (hook) => {
+  const note = (severity: 'information' | 'warning') => ({
+    resource: { resourceType: 'OperationOutcome', issue: [{ severity, code: 'informational', diagnostics: 'Some results may be restricted' }] },
+    search: { mode: 'outcome' },
+  });
+  const conditionsWith = (outcome: Json): Json => ({ ...searchset([stenosisCondition()]), entry: [{ resource: stenosisCondition(), search: { mode: 'match' } }, outcome] });
+  const outcomeOnly = (outcome: Json): Json => ({ resourceType: 'Bundle', type: 'searchset', total: 0, entry: [outcome] });
+
+  it.each([
+    ['with', FHIR_BASE],
+    ['without', undefined],
+  ])('uses the Condition beside an information outcome, %s fhirServer, and never contacts it', async (_with, fhirServer) => {
+    const response = await post(hook, hookRequest(hook, { fhirServer, prefetch: prefetchWith(hook, { conditions: conditionsWith(note('information')) }) }));
+    expectStenosisMassageCard(response);
+    expectFhirServerNotContacted();
+  });
+
+  it.each([
+    ['with', FHIR_BASE],
+    ['without', undefined],
+  ])('reads an outcome-only procedures searchset as no procedures, %s fhirServer', async (_with, fhirServer) => {
+    const response = await post(hook, hookRequest(hook, { fhirServer, prefetch: prefetchWith(hook, { procedures: outcomeOnly(note('warning')) }) }));
+    expectStenosisMassageCard(response);
+    expectFhirServerNotContacted();
+  });
+
+  it('reads a lone information OperationOutcome as an empty result', async () => {
+    const outcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: 'No results' }] };
+    const response = await post(hook, hookRequest(hook, { prefetch: prefetchWith(hook, { conditions: outcome }) }));
+    expectNoCards(response);
+    expectFhirServerNotContacted();
+  });
+
+  it('still fetches a key whose searchset carries an error outcome beside a Condition from fhirServer', async () => {
+    const search = fhirSearch('Condition', searchset([stenosisCondition()]));
+    const error = { resource: operationOutcomeResource('partial failure'), search: { mode: 'outcome' } };
+    const response = await post(hook, hookRequest(hook, { prefetch: prefetchWith(hook, { conditions: conditionsWith(error) }) }));
+    expectStenosisMassageCard(response);
+    expect(search.isDone()).toBe(true);
+  });
+
+  it('answers 412 for an error outcome when there is no fhirServer', async () => {
+    const response = await post(hook, hookRequest(hook, { fhirServer: undefined, prefetch: prefetchWith(hook, { procedures: outcomeBundle() }) }));
+    expectDataUnavailable(response);
+    expectFhirServerNotContacted();
   });
 });

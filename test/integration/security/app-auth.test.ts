@@ -82,7 +82,7 @@ describe('discovery needs a JWT for the discovery URL', () => {
   it('answers discovery to a token whose aud is {base}/cds-services', async () => {
     const response = await request(app).get('/cds-services').set('Authorization', `Bearer ${await tokenFor(DISCOVERY_AUD)}`);
     expect(response.status).toBe(200);
-    expect(expectValidDiscoveryResponse(response.body).services).toHaveLength(3);
+    expect(expectValidDiscoveryResponse(response.body).services).toHaveLength(4);
   });
 
   it('refuses discovery to a token for a service URL', async () => {

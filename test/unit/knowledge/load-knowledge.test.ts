@@ -32,7 +32,7 @@ afterEach(() => {
 describe('knowledge checked at start-up', () => {
   it('loads the shipped knowledge', () => {
     const knowledge = loadKnowledge(root);
-    expect(knowledge.hooks.map((h) => h.hook).sort()).toEqual(['order-select', 'order-sign', 'patient-view']);
+    expect(knowledge.hooks.map((h) => h.hook).sort()).toEqual(['appointment-book', 'order-select', 'order-sign', 'patient-view']);
     expect(knowledge.cards.size).toBe(5);
     expect(knowledge.version).toMatch(/^\d{4}\.\d{2}\.\d+$/);
   });
@@ -44,6 +44,30 @@ describe('knowledge checked at start-up', () => {
     });
     expect(() => loadKnowledge(dir)).toThrow(KnowledgeError);
     expect(() => loadKnowledge(dir)).toThrow(/knowledge\/valuesets\/massage\.json: compose\.include\.0\.system/);
+  });
+
+  it('names the file and the field of a broken code-systems file, and refuses an ambiguous alias', () => {
+    const dir = copyKnowledge();
+    edit(dir, 'knowledge/code-systems.json', (file) => {
+      file['systems'] = [{ uri: 'not a url', aliases: ['urn:oid:1.2'] }];
+    });
+    expect(() => loadKnowledge(dir)).toThrow(/knowledge\/code-systems\.json: systems\.0\.uri/);
+    const again = copyKnowledge();
+    edit(again, 'knowledge/code-systems.json', (file) => {
+      file['systems'] = [
+        { uri: 'http://snomed.info/sct', aliases: ['urn:oid:1.2'] },
+        { uri: 'http://loinc.org', aliases: ['urn:oid:1.2'] },
+      ];
+    });
+    expect(() => loadKnowledge(again)).toThrow(/code-systems\.json: systems: alias urn:oid:1\.2 is ambiguous/);
+  });
+
+  it('rejects a text phrase whose unless list does not exist', () => {
+    const dir = copyKnowledge();
+    edit(dir, 'knowledge/text-rules.json', (rules) => {
+      rules['classes'] = { STENOSIS: [{ phrase: 'stenosis', unless: 'no-such-list' }] };
+    });
+    expect(() => loadKnowledge(dir)).toThrow(/text-rules\.json: classes\.STENOSIS\.0\.unless: unknown qualifier list/);
   });
 
   it('names the file of invalid JSON', () => {

@@ -99,7 +99,18 @@ describe('readCondition: codes', () => {
 
   it('compares code systems exactly: ICD-10-CM codes under another system are not recognised', () => {
     expect(read(codedCondition('http://hl7.org/fhir/sid/icd-10', 'M48.02')).classes).toEqual([]);
-    expect(read(codedCondition('urn:oid:2.16.840.1.113883.6.90', 'G95.20')).classes).toEqual([]);
+    expect(read(codedCondition('urn:oid:2.16.840.1.113883.6.9', 'G95.20')).classes).toEqual([]);
+  });
+
+  it('reads the OID forms of ICD-10-CM and SNOMED CT as those systems', () => {
+    expect(read(codedCondition('urn:oid:2.16.840.1.113883.6.90', 'G95.20')).classes).toEqual(['CORD']);
+    expect(read(codedCondition('urn:oid:2.16.840.1.113883.6.90', 'M4802')).classes).toEqual(['STENOSIS']);
+    expect(read(codedCondition('urn:oid:2.16.840.1.113883.6.96', '83561009')).classes).toEqual(['STENOSIS']);
+  });
+
+  it('reads N88.2 (stenosis of the uterine cervix) as a not-trigger, coded or as text', () => {
+    expect(read(codedCondition('http://hl7.org/fhir/sid/icd-10-cm', 'N88.2', 'Cervical stenosis (uterine)')).classes).toEqual(['NOT_TRIGGER']);
+    expect(read({ ...codedCondition('urn:local', 'X1'), code: { text: 'Cervical stenosis (uterine)' } }).classes).toEqual([]);
   });
 
   it('reads the display of an unrecognised coding as text', () => {
@@ -125,7 +136,10 @@ describe('readCondition: text', () => {
     ['Neck stenosis', ['STENOSIS']],
     ['Spinal stenosis', []],
     ['Lumbar stenosis', []],
-    ['Spinal stenosis, cervical region', []],
+    ['Spinal stenosis, cervical region', ['STENOSIS']],
+    ['Spinal stenosis, lumbar region', []],
+    ['Stricture and stenosis of cervix uteri', []],
+    ['Family history of cervical stenosis', []],
     ['Cervical radiculopathy', ['RADICULOPATHY']],
     ['Radiculopathy C6', ['RADICULOPATHY']],
     ['Lumbar radiculopathy', []],
@@ -194,6 +208,35 @@ describe('readCondition: text', () => {
   });
 });
 
+describe('readCondition: statuses as FHIR writes them', () => {
+  const stenosis = (fields: Record<string, unknown>) => ({ ...codedCondition(ICD, 'M48.02'), ...fields });
+
+  it.each([
+    [{ clinicalStatus: 'resolved' }, 'historical'],
+    [{ clinicalStatus: 'Resolved' }, 'active'],
+    [{ clinicalStatus: 'RESOLVED' }, 'active'],
+    [{ verificationStatus: 'entered-in-error' }, undefined],
+    [{ verificationStatus: 'ENTERED IN ERROR' }, 'active'],
+    [{ verificationStatus: 'Entered-In-Error' }, 'active'],
+    [{ verificationStatus: 'refuted' }, undefined],
+    [{ verificationStatus: 'Refuted' }, 'active'],
+    [{ verificationStatus: 'provisional' }, 'suspected'],
+    [{ clinicalStatus: { coding: [{ code: 'Inactive' }] } }, 'active'],
+    [{ clinicalStatus: { coding: [{ code: 'inactive' }] } }, 'historical'],
+    [{ clinicalStatus: { text: 'resolved' } }, 'active'],
+    [{ verificationStatus: { text: 'entered-in-error' } }, 'active'],
+  ])('reads %p as %p', (fields, status) => {
+    const entry = readCondition(stenosis(fields), knowledge, TODAY);
+    expect(entry === undefined ? undefined : entry.status === 'ignored' ? undefined : entry.status).toBe(status);
+  });
+
+  it('reads abatementBoolean true as a past abatement and false as none', () => {
+    expect(read(stenosis({ abatementBoolean: true })).status).toBe('historical');
+    expect(read(stenosis({ abatementBoolean: false })).status).toBe('active');
+    expect(read(stenosis({ clinicalStatus: 'active', abatementBoolean: true })).status).toBe('active');
+  });
+});
+
 describe('readProcedure', () => {
   const procedure = (code: Record<string, unknown>, status = 'completed') => ({ resourceType: 'Procedure', status, code, performedDateTime: '2024-05-20' });
 
@@ -222,6 +265,10 @@ describe('readProcedure', () => {
     [{ coding: [{ system: CPT, code: '97110' }] }],
   ])('does not read %p as a cervical decompression', (code) => {
     expect(readProcedure(procedure(code), knowledge)?.classes.has('DECOMPRESSED') ?? false).toBe(false);
+  });
+
+  it('reads a procedure status exactly: "Completed" is no status', () => {
+    expect(readProcedure(procedure({ coding: [{ system: CPT, code: '63045' }] }, 'Completed'), knowledge)?.completed).toBe(false);
   });
 
   it('marks a decompression that is not completed', () => {
@@ -261,6 +308,7 @@ describe('readOrder', () => {
     [{ text: 'Osteopathic manipulation' }, ['MANIPULATION']],
     [{ text: 'Chiropractic adjustment' }, ['MANIPULATION']],
     [{ text: 'HVLA thrust' }, ['MANIPULATION']],
+    [{ text: 'Manipulation under anaesthesia of shoulder' }, ['MANIPULATION']],
     [{ coding: [{ system: 'https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0855', display: 'Manual traction' }] }, ['MANUAL']],
     [{ coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0855', display: 'Manual traction' }] }, ['MANUAL']],
   ])('reads %p as %p', (code, classes) => {
@@ -275,7 +323,6 @@ describe('readOrder', () => {
     [{ coding: [{ system: SCT, code: '308447003' }] }],
     [{ text: 'Therapeutic exercise' }],
     [{ text: 'Therapeutic exercise, no massage' }],
-    [{ text: 'Manipulation under anaesthesia of the knee' }],
     [{ coding: [{}] }],
     [{}],
     [undefined],
@@ -287,7 +334,7 @@ describe('readOrder', () => {
     expect(readOrder(serviceRequest({ coding: [{ system: CPT, code: '97124' }] }, { status }), knowledge)).toBeUndefined();
   });
 
-  it.each(['draft', 'active', 'on-hold', 'unknown'])('reads a %s order', (status) => {
+  it.each(['draft', 'active', 'on-hold', 'unknown', 'Completed', 'REVOKED', 'Entered-in-error'])('reads a %s order', (status) => {
     expect(readOrder(serviceRequest({ coding: [{ system: CPT, code: '97124' }] }, { status }), knowledge)).toBeDefined();
   });
 

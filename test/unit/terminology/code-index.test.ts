@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadKnowledge } from '../../../src/knowledge/load-knowledge.js';
-import { normaliseCode, normaliseSystem } from '../../../src/terminology/code-index.js';
+import { CodeIndex, normaliseCode } from '../../../src/terminology/code-index.js';
 
 const { codes } = loadKnowledge();
 const ICD = 'http://hl7.org/fhir/sid/icd-10-cm';
@@ -14,15 +14,27 @@ describe('code index (clinical policy §1-§3)', () => {
     expect(codes.lookup(ICD, 'm48.02')?.classes).toEqual(['STENOSIS']);
   });
 
-  it('compares systems exactly', () => {
-    expect(codes.lookup('urn:oid:2.16.840.1.113883.6.90', 'M48.02')).toBeUndefined();
+  it('compares systems exactly, apart from the aliases the policy names', () => {
     expect(codes.lookup(SCT, 'M48.02')).toBeUndefined();
+    expect(codes.lookup('urn:oid:2.16.840.1.113883.6.9', 'M48.02')).toBeUndefined();
+    expect(codes.lookup('http://hl7.org/fhir/sid/icd-10', 'M48.02')).toBeUndefined();
   });
 
-  it('treats the two HCPCS system spellings as one', () => {
-    expect(normaliseSystem('https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets')).toBe(
-      normaliseSystem('http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets'),
-    );
+  it.each([
+    ['urn:oid:2.16.840.1.113883.6.90', 'M48.02', 'STENOSIS'],
+    ['urn:oid:2.16.840.1.113883.6.90', 'M4802', 'STENOSIS'],
+    ['urn:oid:2.16.840.1.113883.6.96', '83561009', 'STENOSIS'],
+    ['urn:oid:2.16.840.1.113883.6.12', '97124', 'MASSAGE'],
+  ])('reads system %s code %s as the URI form (class %s)', (system, code, cls) => {
+    expect(codes.lookup(system, code)?.classes).toContain(cls);
+  });
+
+  it('reads the HCPCS spellings as one system', () => {
+    const index = new CodeIndex(new Map([['https://hcpcs.example', 'http://hcpcs.example'], ['urn:oid:9.9', 'http://hcpcs.example']]));
+    index.addConcept('http://hcpcs.example', 'E0855', 'MANUAL', false);
+    expect(index.lookup('https://hcpcs.example', 'e0855')?.classes).toEqual(['MANUAL']);
+    expect(index.lookup('urn:oid:9.9', 'E0855')?.classes).toEqual(['MANUAL']);
+    expect(index.lookup('urn:oid:9.8', 'E0855')).toBeUndefined();
   });
 
   it('flags stenosis codes without a region', () => {

@@ -31,7 +31,14 @@ describe('text matching of record entries (clinical policy §1)', () => {
 
   it('needs the cervical qualifier in the same clause for stenosis', () => {
     expect(classes('Lumbar stenosis')).toEqual([]);
-    expect(classes('Spinal stenosis, cervical region')).toEqual([]);
+    expect(classes('Spinal stenosis, cervical region')).toEqual(['STENOSIS']);
+    expect(classes('Spinal stenosis, lumbar region')).toEqual([]);
+    expect(classes('Stenosis, C5-C6 level')).toEqual(['STENOSIS']);
+    expect(classes('Spinal stenosis, at multiple sites of the cervical spine')).toEqual(['STENOSIS']);
+    expect(classes('Spinal stenosis, neck pain')).toEqual([]);
+    expect(classes('Spinal stenosis. Cervical region')).toEqual(['STENOSIS']);
+    expect(classes('Cervical stenosis (uterine)')).toEqual([]);
+    expect(classes('Stenosis of the cervix uteri, cervical')).toEqual([]);
     expect(classes('Spinal stenosis; neck pain')).toEqual([]);
     expect(classes('Stenosis at C4')).toEqual(['STENOSIS']);
     expect(classes('Stenosis at C8')).toEqual([]);
@@ -48,12 +55,15 @@ describe('text matching of record entries (clinical policy §1)', () => {
     'Cord compression ruled out',
     'Myelopathy excluded',
     'Cord compression negative',
+    'Family history of cord compression',
+    'Family history of cervical stenosis, C5-C6 level',
   ])('does not match a negated phrase: "%s"', (value) => {
     expect(classes(value)).toEqual([]);
   });
 
   it('keeps negation inside its clause', () => {
     expect(classes('No radiculopathy; cord compression')).toEqual(['CORD']);
+    expect(classes('Family history of myelopathy; cervical stenosis')).toEqual(['STENOSIS']);
     expect(classes('Cervical radiculopathy without cord compression')).toEqual(['RADICULOPATHY']);
   });
 
@@ -84,7 +94,7 @@ describe('text matching of record entries (clinical policy §1)', () => {
     expect(classes('Spinal manipulation')).toEqual(['MANIPULATION']);
     expect(classes('Chiropractic adjustment')).toEqual(['MANIPULATION']);
     expect(classes('HVLA thrust')).toEqual(['MANIPULATION']);
-    expect(classes('Manipulation of the shoulder under anaesthesia')).toEqual([]);
+    expect(classes('Manipulation of the shoulder under anaesthesia')).toEqual(['MANIPULATION']);
     expect(classes('Therapeutic exercise')).toEqual([]);
   });
 
