@@ -53,6 +53,8 @@ COPY --chown=root:root --from=build /app/dist/scripts/report.js ./dist/scripts/r
 COPY --chown=root:root knowledge ./knowledge
 COPY --chown=root:root hooks ./hooks
 COPY --chown=root:root cards ./cards
+# The /try page and its sample patients (served only in development mode, without a trust file).
+COPY --chown=root:root web ./web
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 VOLUME ["/app/data"]

@@ -7,9 +7,11 @@ import { createSayItOnce, HISTORY_BUDGET_MS } from './hooks/say-it-once.js';
 import type { FhirGateway } from './fhir/gateway.js';
 import { createAnalyticsAccess } from './http/analytics-access.js';
 import { createAuthMiddleware } from './http/authenticate.js';
+import { createBrowserRouter } from './http/browser-routes.js';
 import { createCdsRouter } from './http/cds-routes.js';
 import { createCorsMiddleware } from './http/cors.js';
 import { createErrorHandler } from './http/error-handler.js';
+import { createFhirRouter } from './http/fhir-routes.js';
 import { createRationaleRouter } from './http/rationale-routes.js';
 import { createRequestLog } from './http/request-log.js';
 import type { Knowledge } from './knowledge/load-knowledge.js';
@@ -18,6 +20,7 @@ import type { Metrics } from './ops/types.js';
 import { createFhirServerPolicy } from './security/fhir-server-policy.js';
 import type { Authenticator, FhirServerPolicy } from './security/types.js';
 import type { CardRecorder, DecisionHistory } from './store/types.js';
+import type { TryAssets } from './web/try-assets.js';
 
 /** Everything the app is built from; tests pass their own (nock-backed gateway, pinned clock and ids). */
 export interface AppDeps {
@@ -41,6 +44,8 @@ export interface AppDeps {
   readonly newId?: () => string;
   /** Budget of the decision-history lookup in ms; default {@link HISTORY_BUDGET_MS}. */
   readonly historyBudgetMs?: number;
+  /** The /try page; served only in development mode (no authenticator), as its calls carry no caller JWT. */
+  readonly tryAssets?: TryAssets;
 }
 
 /** Builds the Express app from its dependencies; it never listens (server.ts does). */
@@ -56,6 +61,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(createRequestLog(logger, deps.metrics));
   app.use(createCorsMiddleware(config));
   app.use('/rationale', createRationaleRouter(knowledge));
+  app.use('/fhir', createFhirRouter({ knowledge, publicBaseUrl: config.publicBaseUrl, clock: deps.clock ?? (() => new Date()) }));
+  app.use(createBrowserRouter({ knowledge, tryAssets: deps.authenticator ? undefined : deps.tryAssets }));
   for (const router of deps.publicRouters ?? []) app.use(router);
 
   const authenticate = createAuthMiddleware(deps.authenticator, config);

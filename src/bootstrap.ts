@@ -17,6 +17,7 @@ import { loadTrustFile } from './security/trust-file.js';
 import { createStore } from './store/create-store.js';
 import { createCardRecorder } from './store/recorder.js';
 import { createResilientStore } from './store/resilient-store.js';
+import { loadTryAssets } from './web/try-assets.js';
 
 export interface Service {
   readonly app: Express;
@@ -59,6 +60,7 @@ export async function buildService(config: Config, logger: Logger): Promise<Serv
     // With PostgreSQL every instance shares one jti record; with SQLite (one host) it stays in-process.
     ...(trust ? { authenticator: createJwtAuthenticator(trust, config, logger, config.databaseUrl !== undefined ? { sharedReplay: store } : {}) } : {}),
     fhirServerPolicy: createFhirServerPolicy(trust, config),
+    ...(trust ? {} : { tryAssets: loadTryAssets(knowledge) }),
     publicRouters: [createOpsRouter({ registry: config.workers > 1 && cluster.isWorker ? groupMetricsSource(metrics.registry) : metrics.registry, readiness })],
     protectedRouters: [
       createFeedbackRouter({

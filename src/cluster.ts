@@ -40,6 +40,8 @@ export async function runClustered(config: Pick<Config, 'workers'>, startWorker:
 
   answerGroupMetrics(nodeCluster);
   let stopping = false;
+  /** 78 once a worker refused its configuration, so a supervisor sees the same status as with one worker. */
+  let exitCode = 0;
   const startedAt = new Map<Worker, number>();
   let restartDelayMs = FIRST_RESTART_DELAY_MS;
 
@@ -54,13 +56,14 @@ export async function runClustered(config: Pick<Config, 'workers'>, startWorker:
     if (stopping) {
       if (startedAt.size === 0) {
         logger.info('all workers stopped');
-        exit(0);
+        exit(exitCode);
       }
       return;
     }
     // 78 is the configuration-error exit (bad knowledge or trust file): restarting cannot help.
     if (code === 78) {
       logger.fatal({ pid: worker.process.pid, code }, 'worker refused to start; stopping');
+      exitCode = 78;
       stopAll('worker-config-error');
       return;
     }
@@ -77,7 +80,7 @@ export async function runClustered(config: Pick<Config, 'workers'>, startWorker:
     if (stopping) return;
     stopping = true;
     logger.info({ reason, workers: startedAt.size }, 'stopping workers');
-    if (startedAt.size === 0) exit(0);
+    if (startedAt.size === 0) exit(exitCode);
     for (const worker of startedAt.keys()) worker.process.kill('SIGTERM');
     setTimeout(() => {
       logger.error({ workers: startedAt.size }, 'workers did not stop in time');

@@ -15,6 +15,7 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   CDS_PUBLIC_BASE_URL: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   BODY_LIMIT_BYTES: intFrom(5 * 1024 * 1024, 1024),
   FHIR_CALL_TIMEOUT_MS: intFrom(2500),
   FHIR_DEADLINE_MS: intFrom(4000),
@@ -29,7 +30,9 @@ const EnvSchema = z.object({
   JWT_CLOCK_SKEW_SECONDS: intFrom(30, 0),
   PATIENT_HASH_SECRET: optionalString,
   DATA_DIR: z.string().trim().min(1).default('data'),
-  DATABASE_URL: optionalString,
+  DATABASE_URL: optionalString.refine((value) => value === undefined || /^postgres(ql)?:\/\/[^\s]+$/.test(value), {
+    message: 'must be a postgres:// or postgresql:// connection URL',
+  }),
   WORKERS: intFrom(1),
   ANALYTICS_PASSWORD: optionalString,
   // Blank means unset (the default), never 0: an empty variable must not turn suppression off.
@@ -47,6 +50,8 @@ export interface Config {
   /** Public origin plus any path prefix, without a trailing slash (JWT `aud` and card links use it). */
   readonly publicBaseUrl: string;
   readonly logLevel: string;
+  /** `json` (one line per record, the default) or `pretty` (pino-pretty, for a person at a terminal). */
+  readonly logFormat: 'json' | 'pretty';
   readonly bodyLimitBytes: number;
   readonly fhir: {
     readonly callTimeoutMs: number;
@@ -59,7 +64,7 @@ export interface Config {
   };
   /** Path of the trusted-callers file; absent means development mode (no caller authentication). */
   readonly trustFile: string | undefined;
-  /** Allowed browser origins; `['*']` means any origin. */
+  /** Allowed browser origins, normalised (`scheme://host[:port]`); `['*']` means any origin. */
   readonly corsOrigins: readonly string[];
   readonly jwt: { readonly maxTokenAgeSeconds: number; readonly clockSkewSeconds: number };
   /** Secret for keyed hashes of patient ids in logs and analytics. */
@@ -93,14 +98,39 @@ function parseBaseUrl(raw: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`CDS_PUBLIC_BASE_URL is not an absolute URL: ${raw}`);
+    throw new ConfigError(`CDS_PUBLIC_BASE_URL: not an absolute URL: ${raw}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError('CDS_PUBLIC_BASE_URL must use http or https');
+    throw new ConfigError('CDS_PUBLIC_BASE_URL: must use http or https');
   }
-  if (url.search || url.hash) throw new ConfigError('CDS_PUBLIC_BASE_URL must not carry a query or fragment');
+  if (url.search || url.hash) throw new ConfigError('CDS_PUBLIC_BASE_URL: must not carry a query or fragment');
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
+
+/** A CORS origin as browsers send it: `scheme://host[:port]`, no path, no trailing slash; `*` alone means any. */
+function parseCorsOrigins(raw: string): string[] {
+  const entries = raw.split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0);
+  if (entries.length === 0) throw new ConfigError('CORS_ORIGINS: lists no origin');
+  if (entries.includes('*')) {
+    if (entries.length > 1) throw new ConfigError('CORS_ORIGINS: "*" (any origin) cannot be combined with other origins');
+    return ['*'];
+  }
+  return entries.map((entry) => {
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw new ConfigError(`CORS_ORIGINS: entry is not an origin: ${entry}`);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname.length > 1 || url.search || url.hash) {
+      throw new ConfigError(`CORS_ORIGINS: entry must be scheme://host[:port] without a path: ${entry}`);
+    }
+    return url.origin;
+  });
+}
+
+/** Names never echoed in a configuration error: their values are secrets. */
+const SECRET_VARIABLES = new Set(['PATIENT_HASH_SECRET', 'ANALYTICS_PASSWORD', 'DATABASE_URL']);
 
 /**
  * Reads the configuration from an environment record (normally `process.env`).
@@ -109,29 +139,30 @@ function parseBaseUrl(raw: string): string {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+    const [first] = parsed.error.issues;
+    const name = first?.path.join('.') ?? '(environment)';
+    const raw = env[name];
+    const shown = raw === undefined || SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(raw)})`;
+    throw new ConfigError(`${name}: ${first?.message ?? 'invalid'}${shown}`);
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   if (production && !e.CDS_TRUST_FILE) {
-    throw new ConfigError('NODE_ENV=production requires CDS_TRUST_FILE (trusted CDS clients); refusing to start unauthenticated');
+    throw new ConfigError('CDS_TRUST_FILE: required with NODE_ENV=production (trusted CDS clients); refusing to start unauthenticated');
   }
   if (!e.CDS_TRUST_FILE && !isLoopbackHost(e.HOST)) {
-    throw new ConfigError(
-      `Development mode (no CDS_TRUST_FILE) listens on loopback only; HOST=${e.HOST} needs CDS_TRUST_FILE`,
-    );
+    throw new ConfigError(`HOST: development mode (no CDS_TRUST_FILE) listens on loopback only; HOST=${e.HOST} needs CDS_TRUST_FILE`);
   }
   if (e.ANALYTICS_PASSWORD !== undefined && e.ANALYTICS_PASSWORD.length < 12) {
-    throw new ConfigError('ANALYTICS_PASSWORD must be at least 12 characters');
+    throw new ConfigError('ANALYTICS_PASSWORD: must be at least 12 characters');
   }
   if (production && !e.PATIENT_HASH_SECRET) {
-    throw new ConfigError('NODE_ENV=production requires PATIENT_HASH_SECRET');
+    throw new ConfigError('PATIENT_HASH_SECRET: required with NODE_ENV=production');
   }
   const publicHost = isLoopbackHost(e.HOST) ? 'localhost' : e.HOST;
   const publicBaseUrl = parseBaseUrl(e.CDS_PUBLIC_BASE_URL ?? `http://${publicHost}:${e.PORT}`);
   const corsOrigins = e.CORS_ORIGINS
-    ? e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0)
+    ? parseCorsOrigins(e.CORS_ORIGINS)
     : e.CDS_TRUST_FILE
       ? [...SANDBOX_ORIGINS]
       : ['*'];
@@ -141,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     publicBaseUrl,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     fhir: {
       callTimeoutMs: e.FHIR_CALL_TIMEOUT_MS,

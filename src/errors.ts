@@ -6,7 +6,6 @@
 export const ERRORS = {
   INVALID_REQUEST: { status: 400, issueCode: 'invalid', text: 'The request is not a valid CDS Hooks request' },
   UNAUTHORIZED: { status: 401, issueCode: 'login', text: 'Authentication required' },
-  FORBIDDEN: { status: 403, issueCode: 'forbidden', text: 'Not allowed' },
   NOT_FOUND: { status: 404, issueCode: 'not-found', text: 'No such resource' },
   UNKNOWN_SERVICE: { status: 404, issueCode: 'not-found', text: 'No CDS service with this id' },
   METHOD_NOT_ALLOWED: { status: 405, issueCode: 'not-supported', text: 'Method not allowed on this path' },

@@ -1,4 +1,6 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import pretty from 'pino-pretty';
+import type { Config } from './config.js';
 
 export type { Logger };
 
@@ -28,6 +30,15 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * The service's logger as configured: JSON lines on stdout by default, or with `LOG_FORMAT=pretty`
+ * pino-pretty's readable lines (coloured on a terminal), written in-process.
+ */
+export function createServiceLogger(config: Pick<Config, 'logLevel' | 'logFormat'>): Logger {
+  if (config.logFormat === 'json') return createLogger(config.logLevel);
+  return createLogger(config.logLevel, pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:standard', ignore: 'pid,hostname,service' }));
 }
 
 /**

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildService } from './bootstrap.js';
 import { runClustered } from './cluster.js';
 import { KnowledgeError } from './knowledge/load-knowledge.js';
-import { createLogger, errorKind, type Logger } from './logger.js';
+import { createServiceLogger, errorKind, type Logger } from './logger.js';
 import { TrustFileError } from './security/trust-file.js';
 
 /** Starts the service: configuration, knowledge and trust checked first, then listen; SIGTERM drains and stops. */
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
     process.exit(78);
   }
-  const logger: Logger = createLogger(config.logLevel);
+  const logger: Logger = createServiceLogger(config);
   await runClustered(config, () => startWorker(config, logger), logger);
 }
 

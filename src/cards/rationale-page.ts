@@ -41,8 +41,18 @@ export function renderRationalePage(cardId: string, knowledge: Knowledge): strin
       ? `<h2>Red flags to check</h2><ul>${knowledge.catalogue.redFlags.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`
       : '') +
     `<h2>References</h2><ol>${refs}</ol>` +
+    `<h2>Value sets behind this card</h2><ul>${valueSetLinks(card.valueSets, knowledge)}</ul>` +
     `<footer>Knowledge version ${escapeHtml(knowledge.version)}. <a href="./">All rationale pages</a></footer>`;
   return page(card.title, body);
+}
+
+/** Links to the FHIR ValueSets served under /fhir (relative: rationale pages live one level below the base). */
+function valueSetLinks(ids: readonly string[], knowledge: Knowledge): string {
+  return ids
+    .map((id) => knowledge.valueSets.find((vs) => vs.id === id))
+    .filter((vs) => vs !== undefined)
+    .map((vs) => `<li><a href="../fhir/ValueSet/${escapeHtml(vs.id)}">${escapeHtml(vs.title)}</a> (<a href="../fhir/ValueSet/${escapeHtml(vs.id)}/$expand">codes</a>)</li>`)
+    .join('');
 }
 
 /** Index of the rationale pages. */
@@ -52,7 +62,7 @@ export function renderRationaleIndex(knowledge: Knowledge): string {
     .map((card) => `<li><a href="${escapeHtml(card.id)}">${escapeHtml(card.title)}</a> <span class="ind ${card.indicator}">${card.indicator}</span></li>`)
     .join('');
   const sets = knowledge.valueSets
-    .map((vs) => `<li>${escapeHtml(vs.title)} (version ${escapeHtml(vs.version)}): ${vs.sources.map(escapeHtml).join('; ')}</li>`)
+    .map((vs) => `<li><a href="../fhir/ValueSet/${escapeHtml(vs.id)}">${escapeHtml(vs.title)}</a> (version ${escapeHtml(vs.version)}): ${vs.sources.map(escapeHtml).join('; ')}</li>`)
     .join('');
   return page(
     'Spine Safety CDS: rationale',

@@ -1,6 +1,6 @@
 import cors from 'cors';
 import type { RequestHandler } from 'express';
-import { ConfigError, type Config } from '../config.js';
+import type { Config } from '../config.js';
 
 /** How long a browser may cache a preflight answer, in seconds. */
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
@@ -13,7 +13,8 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
  */
 export function createCorsMiddleware(config: Pick<Config, 'corsOrigins'>): RequestHandler {
   const anyOrigin = config.corsOrigins.includes('*');
-  const allowedOrigins = new Set(anyOrigin ? [] : config.corsOrigins.map(normaliseOrigin));
+  // Origins arrive normalised: loadConfig validated them.
+  const allowedOrigins = new Set(anyOrigin ? [] : config.corsOrigins);
   const allow = cors({
     origin: anyOrigin ? '*' : [...allowedOrigins],
     methods: ['GET', 'POST', 'OPTIONS'],
@@ -38,18 +39,4 @@ export function createCorsMiddleware(config: Pick<Config, 'corsOrigins'>): Reque
     }
     next();
   };
-}
-
-/** An origin as browsers send it: `scheme://host[:port]`, no path, no trailing slash. */
-function normaliseOrigin(configured: string): string {
-  let url: URL;
-  try {
-    url = new URL(configured);
-  } catch {
-    throw new ConfigError(`CORS_ORIGINS entry is not an origin: ${configured}`);
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname.length > 1 || url.search || url.hash) {
-    throw new ConfigError(`CORS_ORIGINS entry must be scheme://host[:port]: ${configured}`);
-  }
-  return url.origin;
 }

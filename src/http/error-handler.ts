@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Response } from 'express';
 import { CdsError, operationOutcome, type ErrorCode } from '../errors.js';
 import { errorKind, type Logger } from '../logger.js';
 import { isObject } from '../fhir/json.js';
@@ -25,6 +25,11 @@ function toCdsError(error: unknown): CdsError | undefined {
   return undefined;
 }
 
+/** Routes of the FHIR knowledge server answer errors as FHIR too. */
+function mediaTypeOf(res: Response): string {
+  return res.locals['fhirContent'] === true ? 'application/fhir+json' : 'application/json';
+}
+
 /** The only place that writes error responses: an OperationOutcome with the catalogue's status. */
 export function createErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
@@ -36,11 +41,11 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
     if (known) {
       res.locals['errorCode'] = known.code;
       for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
-      res.status(known.status).type('application/json').json(known.toOperationOutcome());
+      res.status(known.status).type(mediaTypeOf(res)).json(known.toOperationOutcome());
       return;
     }
     logger.error({ requestId: res.locals['requestId'], err: errorKind(error) }, 'internal error');
     res.locals['errorCode'] = 'INTERNAL';
-    res.status(500).type('application/json').json(operationOutcome('INTERNAL'));
+    res.status(500).type(mediaTypeOf(res)).json(operationOutcome('INTERNAL'));
   };
 }

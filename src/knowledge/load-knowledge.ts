@@ -30,8 +30,16 @@ export interface Knowledge {
   readonly cardForRow: ReadonlyMap<PolicyRow, CardTemplateFile>;
   readonly names: ConceptNames;
   readonly catalogue: CardCatalogueFile;
-  /** Value-set provenance for the discovery and rationale pages. */
-  readonly valueSets: ReadonlyArray<{ id: string; title: string; version: string; sources: string[] }>;
+  /** Value sets as loaded (the FHIR resource itself, served under /fhir) with their provenance for the rationale pages. */
+  readonly valueSets: ReadonlyArray<LoadedValueSet>;
+}
+
+export interface LoadedValueSet {
+  readonly id: string;
+  readonly title: string;
+  readonly version: string;
+  readonly sources: string[];
+  readonly resource: ValueSetFile;
 }
 
 export class KnowledgeError extends Error {
@@ -154,7 +162,11 @@ function checkVariants(where: string, row: PolicyRow, card: CardTemplateFile, ca
 }
 
 /** Card templates: one per decision-table row, every name they use known to the catalogue. */
-function loadCardTemplates(root: string, catalogue: CardCatalogueFile): { cards: Map<string, CardTemplateFile>; cardForRow: Map<PolicyRow, CardTemplateFile> } {
+function loadCardTemplates(
+  root: string,
+  catalogue: CardCatalogueFile,
+  valueSets: readonly LoadedValueSet[],
+): { cards: Map<string, CardTemplateFile>; cardForRow: Map<PolicyRow, CardTemplateFile> } {
   const cards = new Map<string, CardTemplateFile>();
   const cardForRow = new Map<PolicyRow, CardTemplateFile>();
   const fileOfRow = new Map<PolicyRow, string>();
@@ -167,6 +179,9 @@ function loadCardTemplates(root: string, catalogue: CardCatalogueFile): { cards:
     if (other) throw new KnowledgeError(`${where}: row: row ${row} already has its template in ${other}`);
     for (const code of card.overrideReasons) {
       if (!(code in catalogue.overrideReasons)) throw new KnowledgeError(`${where}: overrideReasons: unknown reason ${code}`);
+    }
+    for (const id of card.valueSets) {
+      if (!valueSets.some((vs) => vs.id === id)) throw new KnowledgeError(`${where}: valueSets: unknown value set ${id}`);
     }
     for (const ref of card.rationale.references) {
       if (!(ref in catalogue.references)) throw new KnowledgeError(`${where}: rationale.references: unknown reference ${ref}`);
@@ -195,7 +210,7 @@ export function loadKnowledge(root: string = projectRoot()): Knowledge {
   const aliases = readSystemAliases(root);
   const codes = new CodeIndex(aliases);
   const names = new ConceptNames(aliases);
-  const valueSets: Array<{ id: string; title: string; version: string; sources: string[] }> = [];
+  const valueSets: LoadedValueSet[] = [];
   for (const file of jsonFiles(join(root, 'knowledge', 'valuesets'), root)) {
     const vs = parseFile(ValueSetFile, file, root);
     const clsExt = vs.extension.find((ext) => ext.url === 'urn:spine-safety-cds:extension:policy-class');
@@ -213,7 +228,7 @@ export function loadKnowledge(root: string = projectRoot()): Knowledge {
       }
       for (const filter of include.filter ?? []) codes.addFilter(include.system, filter.value, cls.data);
     }
-    valueSets.push({ id: vs.id, title: vs.title, version: vs.version, sources });
+    valueSets.push({ id: vs.id, title: vs.title, version: vs.version, sources, resource: vs });
   }
   if (valueSets.length === 0) throw new KnowledgeError('knowledge/valuesets: no value sets found');
 
@@ -221,7 +236,7 @@ export function loadKnowledge(root: string = projectRoot()): Knowledge {
   const catalogue = parseFile(CardCatalogueFile, join(root, CATALOGUE), root);
 
   checkCatalogue(catalogue, names);
-  const { cards, cardForRow } = loadCardTemplates(root, catalogue);
+  const { cards, cardForRow } = loadCardTemplates(root, catalogue, valueSets);
 
   const hooks = jsonFiles(join(root, 'hooks'), root).map((file) => {
     const hook = parseFile(HookDefinitionFile, file, root);

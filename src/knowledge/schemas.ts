@@ -180,6 +180,8 @@ export const CardTemplateFile = z.strictObject({
   selectionBehavior: z.enum(['at-most-one', 'any']).optional(),
   overrideReasons: z.array(z.string().min(1)),
   variants: z.record(z.string(), VariantWording),
+  /** Ids of the value sets (knowledge/valuesets) behind the card, listed and linked on its rationale page. */
+  valueSets: z.array(z.string().min(1)).min(1),
   rationale: z.strictObject({
     paragraphs: z.array(z.string().min(1)).min(1),
     references: z.array(z.string().min(1)).min(1),

@@ -5,28 +5,20 @@
  * answers preflights itself and would hide CORS bugs).
  * @see https://cds-hooks.hl7.org/2.0/#cross-origin-resource-sharing
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildService } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import { closeServer, listenOnLoopback } from '../helpers/loopback.js';
+import { CHROMIUM, CHROMIUM_ARGS, describeWithChromium } from '../helpers/chromium.js';
 import { hookRequest, searchset, servicePath, stenosisCondition } from '../helpers/requests.js';
 import { createTestKey, signToken, type TestKey } from '../helpers/security/tokens.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ISSUER = 'https://browser-client.example.org';
 
 /** The CDS client page: it signs nothing; the test hands it a pre-signed JWT per call. */
@@ -61,21 +53,6 @@ const CLIENT_PAGE = `<!doctype html>
 </body>
 </html>`;
 
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('not listening on a TCP port');
-  return address.port;
-}
-
-async function close(server: Server | undefined): Promise<void> {
-  if (!server?.listening) return;
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
 function staticPageServer(): Server {
   return createServer((req, res) => {
     if (req.url === '/' || req.url?.startsWith('/?')) {
@@ -87,124 +64,108 @@ function staticPageServer(): Server {
   });
 }
 
-const chromiumPresent = existsSync(CHROMIUM);
-const onCi = process.env['CI'] === 'true';
+describeWithChromium('browser client against the real service', () => {
+  let key: TestKey;
+  let dir: string;
+  let serviceServer: Server | undefined;
+  let pageServer: Server | undefined;
+  let refusedPageServer: Server | undefined;
+  let context: BrowserContext | undefined;
+  let serviceBase = '';
+  let pageOrigin = '';
+  let refusedOrigin = '';
+  const seenByService: string[] = [];
 
-if (!chromiumPresent && onCi) {
-  describe('browser client (CI)', () => {
-    it(`needs chromium at ${CHROMIUM}`, () => {
-      throw new Error(`chromium not found at ${CHROMIUM}: install the Debian package "chromium" (CI=true, so this is a failure, not a skip)`);
+  beforeAll(async () => {
+    key = await createTestKey('ES384', 'browser-key-1');
+    dir = mkdtempSync(join(tmpdir(), 'cds-browser-'));
+    const trustFile = join(dir, 'trust.json');
+    writeFileSync(trustFile, JSON.stringify({ clients: [{ iss: ISSUER, jwks: { keys: [key.publicJwk] }, fhirServers: [] }] }));
+
+    pageServer = staticPageServer();
+    pageOrigin = `http://127.0.0.1:${await listenOnLoopback(pageServer)}`;
+    refusedPageServer = staticPageServer();
+    refusedOrigin = `http://127.0.0.1:${await listenOnLoopback(refusedPageServer)}`;
+
+    // The port must be known before the configuration: the JWT aud is the service's public URL.
+    const listening = createServer();
+    const servicePort = await listenOnLoopback(listening);
+    serviceBase = `http://127.0.0.1:${servicePort}`;
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: String(servicePort),
+      CDS_PUBLIC_BASE_URL: serviceBase,
+      CDS_TRUST_FILE: trustFile,
+      CORS_ORIGINS: pageOrigin,
+      LOG_LEVEL: 'silent',
     });
-  });
-} else if (!chromiumPresent) {
-  console.warn(`browser e2e tests skipped: chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH; with CI=true this fails)`);
-  describe('browser client', () => {
-    it.skip(`skipped: chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`, () => undefined);
-  });
-} else {
-  describe('browser client against the real service', () => {
-    let key: TestKey;
-    let dir: string;
-    let serviceServer: Server | undefined;
-    let pageServer: Server | undefined;
-    let refusedPageServer: Server | undefined;
-    let context: BrowserContext | undefined;
-    let serviceBase = '';
-    let pageOrigin = '';
-    let refusedOrigin = '';
-    const seenByService: string[] = [];
+    const { app } = await buildService(config, createLogger('silent'));
+    listening.on('request', (req) => seenByService.push(`${req.method ?? ''} ${req.url ?? ''} ${req.headers.origin ?? '-'}`));
+    listening.on('request', app);
+    serviceServer = listening;
 
-    beforeAll(async () => {
-      key = await createTestKey('ES384', 'browser-key-1');
-      dir = mkdtempSync(join(tmpdir(), 'cds-browser-'));
-      const trustFile = join(dir, 'trust.json');
-      writeFileSync(trustFile, JSON.stringify({ clients: [{ iss: ISSUER, jwks: { keys: [key.publicJwk] }, fhirServers: [] }] }));
-
-      pageServer = staticPageServer();
-      pageOrigin = `http://127.0.0.1:${await listen(pageServer)}`;
-      refusedPageServer = staticPageServer();
-      refusedOrigin = `http://127.0.0.1:${await listen(refusedPageServer)}`;
-
-      // The port must be known before the configuration: the JWT aud is the service's public URL.
-      const listening = createServer();
-      const servicePort = await listen(listening);
-      serviceBase = `http://127.0.0.1:${servicePort}`;
-      const config = loadConfig({
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: String(servicePort),
-        CDS_PUBLIC_BASE_URL: serviceBase,
-        CDS_TRUST_FILE: trustFile,
-        CORS_ORIGINS: pageOrigin,
-        LOG_LEVEL: 'silent',
-      });
-      const { app } = await buildService(config, createLogger('silent'));
-      listening.on('request', (req) => seenByService.push(`${req.method ?? ''} ${req.url ?? ''} ${req.headers.origin ?? '-'}`));
-      listening.on('request', app);
-      serviceServer = listening;
-
-      context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: CHROMIUM_ARGS,
-      });
-    }, 60_000);
-
-    afterAll(async () => {
-      await context?.close();
-      await close(serviceServer);
-      await close(pageServer);
-      await close(refusedPageServer);
-      if (dir) rmSync(dir, { recursive: true, force: true });
+    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
     });
+  }, 60_000);
 
-    async function openPage(origin: string): Promise<Page> {
-      if (!context) throw new Error('browser not started');
-      const page = await context.newPage();
-      await page.goto(`${origin}/`);
-      return page;
+  afterAll(async () => {
+    await context?.close();
+    await closeServer(serviceServer);
+    await closeServer(pageServer);
+    await closeServer(refusedPageServer);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function openPage(origin: string): Promise<Page> {
+    if (!context) throw new Error('browser not started');
+    const page = await context.newPage();
+    await page.goto(`${origin}/`);
+    return page;
+  }
+
+  async function clientCall(): Promise<Record<string, unknown>> {
+    const iat = Math.floor(Date.now() / 1000);
+    const serviceUrl = `${serviceBase}${servicePath('order-sign')}`;
+    return {
+      serviceBase,
+      discoveryToken: await signToken(key, { iss: ISSUER, aud: `${serviceBase}/cds-services`, iat }),
+      serviceToken: await signToken(key, { iss: ISSUER, aud: serviceUrl, iat }),
+      hookRequest: hookRequest('order-sign', {
+        fhirServer: undefined,
+        prefetch: { conditions: searchset([stenosisCondition()]), procedures: searchset([]) },
+      }),
+    };
+  }
+
+  it('discovers the services and shows the first card of a massage + cervical stenosis order-sign call', async () => {
+    const page = await openPage(pageOrigin);
+    try {
+      const count: unknown = await page.evaluate(`window.runCdsClient(${JSON.stringify(await clientCall())})`);
+      expect(count).toBe(1);
+      const summary = (await page.locator('#summary').textContent()) ?? '';
+      expect(summary).toMatch(/massage/i);
+      expect(summary).toMatch(/stenosis/i);
+      expect(await page.locator('#state').textContent()).toBe('done');
+      // The browser sent real preflights, answered by the service itself.
+      expect(seenByService).toEqual(expect.arrayContaining([`OPTIONS /cds-services ${pageOrigin}`, `OPTIONS ${servicePath('order-sign')} ${pageOrigin}`]));
+    } finally {
+      await page.close();
     }
-
-    async function clientCall(): Promise<Record<string, unknown>> {
-      const iat = Math.floor(Date.now() / 1000);
-      const serviceUrl = `${serviceBase}${servicePath('order-sign')}`;
-      return {
-        serviceBase,
-        discoveryToken: await signToken(key, { iss: ISSUER, aud: `${serviceBase}/cds-services`, iat }),
-        serviceToken: await signToken(key, { iss: ISSUER, aud: serviceUrl, iat }),
-        hookRequest: hookRequest('order-sign', {
-          fhirServer: undefined,
-          prefetch: { conditions: searchset([stenosisCondition()]), procedures: searchset([]) },
-        }),
-      };
-    }
-
-    it('discovers the services and shows the first card of a massage + cervical stenosis order-sign call', async () => {
-      const page = await openPage(pageOrigin);
-      try {
-        const count: unknown = await page.evaluate(`window.runCdsClient(${JSON.stringify(await clientCall())})`);
-        expect(count).toBe(1);
-        const summary = (await page.locator('#summary').textContent()) ?? '';
-        expect(summary).toMatch(/massage/i);
-        expect(summary).toMatch(/stenosis/i);
-        expect(await page.locator('#state').textContent()).toBe('done');
-        // The browser sent real preflights, answered by the service itself.
-        expect(seenByService).toEqual(expect.arrayContaining([`OPTIONS /cds-services ${pageOrigin}`, `OPTIONS ${servicePath('order-sign')} ${pageOrigin}`]));
-      } finally {
-        await page.close();
-      }
-    });
-
-    it('keeps a page from an origin not in CORS_ORIGINS from reading the response', async () => {
-      const page = await openPage(refusedOrigin);
-      try {
-        await expect(page.evaluate(`window.runCdsClient(${JSON.stringify(await clientCall())})`)).rejects.toThrow(/Failed to fetch/);
-        expect(await page.locator('#summary').textContent()).toBe('');
-        expect(seenByService).toContain(`OPTIONS /cds-services ${refusedOrigin}`);
-        expect(seenByService).not.toContain(`GET /cds-services ${refusedOrigin}`);
-      } finally {
-        await page.close();
-      }
-    });
   });
-}
+
+  it('keeps a page from an origin not in CORS_ORIGINS from reading the response', async () => {
+    const page = await openPage(refusedOrigin);
+    try {
+      await expect(page.evaluate(`window.runCdsClient(${JSON.stringify(await clientCall())})`)).rejects.toThrow(/Failed to fetch/);
+      expect(await page.locator('#summary').textContent()).toBe('');
+      expect(seenByService).toContain(`OPTIONS /cds-services ${refusedOrigin}`);
+      expect(seenByService).not.toContain(`GET /cds-services ${refusedOrigin}`);
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -91,4 +91,41 @@ describe('the service as a process (npm start)', () => {
     expect(code).toBe(78);
     expect(stderr).toContain('order-sign-neck-massage-cervical-stenosis.json');
   });
+
+  it.each([
+    ['CORS_ORIGINS', 'https://ehr.example.org/app'],
+    ['CORS_ORIGINS', 'not an origin'],
+    ['LOG_FORMAT', 'fancy'],
+    ['PORT', 'eighty'],
+    ['DATABASE_URL', 'mysql://user:secret@db/cds'],
+  ])('exits with 78 and one line naming %s when it is %j, before listening', async (name, value) => {
+    const child = start({ [name]: value });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const { code, stderr } = await exitOf(child);
+    expect(code).toBe(78);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(stderr.startsWith(`${name}: `)).toBe(true);
+    expect(stderr).not.toContain('secret');
+    expect(stdout).not.toContain('listening');
+  });
+
+  it('writes human-readable log lines with LOG_FORMAT=pretty', async () => {
+    const child = start({ LOG_FORMAT: 'pretty' });
+    const firstLines = await new Promise<string>((resolve, reject) => {
+      let buffered = '';
+      const timer = setTimeout(() => reject(new Error(`no listening line: ${buffered}`)), 15_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        if (/listening/.test(buffered)) {
+          clearTimeout(timer);
+          resolve(buffered);
+        }
+      });
+    });
+    expect(firstLines).toMatch(/INFO.*listening/);
+    expect(firstLines.split('\n').some((line) => line.trimStart().startsWith('{'))).toBe(false);
+  });
 });

@@ -209,9 +209,9 @@ describe('CORS', () => {
     expect(response.headers['access-control-allow-origin']).toBe('https://ehr-ui.example.org');
   });
 
-  it('refuses to start with a CORS origin that is not an origin', () => {
+  it('refuses to start with a CORS origin that is not an origin (checked in loadConfig)', () => {
     expect(() => createCorsMiddleware(testConfig({ CORS_ORIGINS: 'https://ehr-ui.example.org/app' }))).toThrow(
-      'CORS_ORIGINS entry must be scheme://host[:port]',
+      'CORS_ORIGINS: entry must be scheme://host[:port]',
     );
   });
 });

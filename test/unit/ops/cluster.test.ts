@@ -85,10 +85,13 @@ describe('runClustered', () => {
 
   it('stops instead of restarting when a worker refuses to start (exit 78)', async () => {
     const { cluster, workers, die } = fakeCluster();
-    await runClustered({ workers: 2 }, async () => undefined, logger, { cluster, signals: new EventEmitter(), exit: jest.fn() });
+    const exit = jest.fn();
+    await runClustered({ workers: 2 }, async () => undefined, logger, { cluster, signals: new EventEmitter(), exit });
     die(0, 78);
     jest.advanceTimersByTime(60_000);
     expect(workers).toHaveLength(2);
     expect(workers[1]?.signals).toEqual(['SIGTERM']);
+    die(1, 0);
+    expect(exit).toHaveBeenCalledWith(78);
   });
 });
