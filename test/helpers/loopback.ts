@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 
 /** Listens on an ephemeral loopback port and gives the port. */
-export async function listenOnLoopback(server: Server): Promise<number> {
+export async function listenOnLoopback(server: NetServer): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('not listening on a TCP port');

@@ -8,8 +8,8 @@ import { accepted, CSM, issuedCard, KNOWN_RANGE, overridden, PATIENT_HASH, creat
 interface LockHolder {
   /** Resolves once the other process holds the write lock. */
   readonly locked: Promise<void>;
-  /** Resolves with the time (ms since epoch) the other process committed. */
-  readonly committedAt: Promise<number>;
+  /** Resolves once the other process committed. */
+  readonly committed: Promise<void>;
   /** Tells the other process to commit (when started with `'on-request'`). */
   release(): void;
   /** Ends the other process if it is still running. */
@@ -32,7 +32,7 @@ function holdWriteLock(file: string, release: { holdMs: number } | 'on-request')
     const commit = () => {
       db.exec('COMMIT');
       db.close();
-      process.stdout.write('committed ' + Date.now() + '\\n', () => process.exit(0));
+      process.stdout.write('committed\\n', () => process.exit(0));
     };
     if (process.env.HOLD_MS === 'on-request') process.stdin.once('data', commit);
     else setTimeout(commit, Number(process.env.HOLD_MS));
@@ -65,16 +65,32 @@ function holdWriteLock(file: string, release: { holdMs: number } | 'on-request')
       });
     });
   const locked = waitFor(/locked/).then(() => undefined);
-  const committedAt = waitFor(/committed (\d+)/).then((found) => Number(found[1]));
+  const committed = waitFor(/committed/).then(() => undefined);
   // Awaited by the tests that need them; a process stopped early must not raise unhandled rejections.
   locked.catch(() => undefined);
-  committedAt.catch(() => undefined);
+  committed.catch(() => undefined);
   return {
     locked,
-    committedAt,
+    committed,
     release: () => void child.stdin.write('commit\n'),
     stop: () => void (child.exitCode === null && child.kill()),
   };
+}
+
+/** True when another connection holds the write lock: one that does not wait cannot take it. */
+function writeLockIsHeld(file: string): boolean {
+  const probe = new Database(file);
+  try {
+    probe.pragma('busy_timeout = 0');
+    probe.exec('BEGIN IMMEDIATE');
+    probe.exec('ROLLBACK');
+    return false;
+  } catch (error) {
+    if (error instanceof Database.SqliteError && error.code === 'SQLITE_BUSY') return true;
+    throw error;
+  } finally {
+    probe.close();
+  }
 }
 
 describe('SQLite analytics store', () => {
@@ -139,13 +155,11 @@ describe('SQLite analytics store', () => {
     const other = holdWriteLock(harness.file, { holdMs: 1000 });
     others.push(other);
     await other.locked;
-    const started = Date.now();
+    expect(writeLockIsHeld(harness.file)).toBe(true);
+    // Without a busy timeout this write would fail with SQLITE_BUSY.
     await store.recordFeedback('svc', [accepted('from-other-process', '2026-11-05T11:00:00Z', ['s-1'])], new Date());
-    const finished = Date.now();
-    const committedAt = await other.committedAt;
-    // The write began while the other process held the lock and completed only after it committed.
-    expect(started).toBeLessThan(committedAt);
-    expect(finished).toBeGreaterThanOrEqual(committedAt);
+    await other.committed;
+    // The feedback found the card the other process inserted: it was written after that commit.
     expect(await harness.knownFlags('from-other-process')).toEqual([true]);
     const report = await store.report(KNOWN_RANGE);
     expect(report.cards.map((c) => [c.cardId, c.issued, c.accepted])).toEqual([['other-card', 1, 1]]);

@@ -4,14 +4,7 @@ import { createCardRecorder } from '../../../src/store/recorder.js';
 import type { IssuedCard } from '../../../src/store/types.js';
 import { recordingMetrics } from './http-harness.js';
 import { capturingLogger, createSqliteHarness, CSM, issuedCard, KNOWN_RANGE } from './store-harness.js';
-
-async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { eventually } from '../../helpers/eventually.js';
 
 describe('issued-card recording while the store is down', () => {
   let harness: ReturnType<typeof createSqliteHarness>;
@@ -55,7 +48,7 @@ describe('issued-card recording while the store is down', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(recorder.pending()).toBe(5);
     down = false;
-    await until(() => recorder.pending() === 0);
+    await eventually(() => recorder.pending() === 0);
     expect((await store.report(KNOWN_RANGE)).cards[0]).toMatchObject({ cardId: CSM, issued: 5 });
     expect(metrics.unrecorded).toEqual([]);
     await recorder.close();

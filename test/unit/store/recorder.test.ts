@@ -4,6 +4,7 @@ import { createLogger } from '../../../src/logger.js';
 import type { Metrics } from '../../../src/ops/types.js';
 import { createCardRecorder } from '../../../src/store/recorder.js';
 import type { CardRecorder, IssuedCard } from '../../../src/store/types.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const HASH = 'b'.repeat(64);
 
@@ -71,14 +72,6 @@ function recordWith(lines: readonly string[], text: string): Record<string, unkn
   return LogRecord.parse(JSON.parse(line));
 }
 
-async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('createCardRecorder', () => {
@@ -100,7 +93,7 @@ describe('createCardRecorder', () => {
     const recorder = createCardRecorder(store, logger, metrics, { batchSize: 2 });
     void recorder.recordIssued([card(1), card(2), card(3)]);
     void recorder.recordIssued([card(4)]);
-    await until(() => recorder.pending() === 0);
+    await eventually(() => recorder.pending() === 0);
     expect(store.written.map((batch) => batch.map((c) => c.cardUuid))).toEqual([['uuid-1', 'uuid-2'], ['uuid-3', 'uuid-4']]);
     expect(metrics.unrecorded).toEqual([]);
   });
@@ -110,13 +103,13 @@ describe('createCardRecorder', () => {
     const { logger, lines, metrics } = observed();
     const recorder = createCardRecorder(store, logger, metrics, { retryDelayMs: 10 });
     void recorder.recordIssued([card(1), card(2, 'cord-compression-manipulation')]);
-    await until(() => store.calls >= 2);
+    await eventually(() => store.calls >= 2);
     expect(recorder.pending()).toBe(2);
     expect(recordWith(lines, 'kept for retry')['cardIds']).toEqual(['cervical-stenosis-massage', 'cord-compression-manipulation']);
     expect(lines.join('')).not.toContain(HASH);
 
     store.mode = 'ok';
-    await until(() => recorder.pending() === 0);
+    await eventually(() => recorder.pending() === 0);
     expect(store.written.flat().map((c) => c.cardUuid)).toEqual(['uuid-1', 'uuid-2']);
     expect(metrics.unrecorded).toEqual([]);
     expect(lines.some((line) => line.includes('recovered'))).toBe(true);
@@ -127,7 +120,7 @@ describe('createCardRecorder', () => {
     const { logger, lines, metrics } = observed();
     const recorder = createCardRecorder(store, logger, metrics, { retryDelayMs: 5, maxRetryDelayMs: 20 });
     void recorder.recordIssued([card(1)]);
-    await until(() => store.calls >= 5);
+    await eventually(() => store.calls >= 5);
     const waits = lines.filter((line) => line.includes('kept for retry')).map((line) => LogRecord.parse(JSON.parse(line))['retryInMs']);
     expect(waits.slice(0, 5)).toEqual([5, 10, 20, 20, 20]);
     await recorder.close();
@@ -138,10 +131,10 @@ describe('createCardRecorder', () => {
     const { logger, lines, metrics } = observed();
     const recorder = createCardRecorder(store, logger, metrics, { writeTimeoutMs: 20, retryDelayMs: 5 });
     void recorder.recordIssued([card(1)]);
-    await until(() => store.calls >= 2);
+    await eventually(() => store.calls >= 2);
     expect(lines.some((line) => line.includes('did not answer within 20 ms'))).toBe(true);
     store.mode = 'ok';
-    await until(() => recorder.pending() === 0);
+    await eventually(() => recorder.pending() === 0);
     expect(store.written.flat().map((c) => c.cardUuid)).toEqual(['uuid-1']);
     expect(metrics.unrecorded).toEqual([]);
   });
@@ -178,7 +171,7 @@ describe('createCardRecorder', () => {
     const { logger, lines, metrics } = observed();
     const recorder = createCardRecorder(store, logger, metrics);
     void recorder.recordIssued([{ ...card(1), patientHash: 'Patient/secret-123' }, card(2)]);
-    await until(() => recorder.pending() === 0 && store.calls === 1);
+    await eventually(() => recorder.pending() === 0 && store.calls === 1);
     expect(store.written.flat().map((c) => c.cardUuid)).toEqual(['uuid-2']);
     expect(metrics.unrecorded).toEqual([1]);
     expect(lines.join('')).not.toContain('secret-123');
@@ -189,7 +182,7 @@ describe('createCardRecorder', () => {
     const { logger, metrics } = observed();
     const recorder = createCardRecorder(store, logger, metrics, { retryDelayMs: 10_000, closeTimeoutMs: 100 });
     void recorder.recordIssued([card(1), card(2)]);
-    await until(() => store.calls === 1);
+    await eventually(() => store.calls === 1);
     await recorder.close();
     expect(recorder.pending()).toBe(0);
     expect(metrics.unrecorded).toEqual([2]);
@@ -202,7 +195,7 @@ describe('createCardRecorder', () => {
     const { logger, metrics } = observed();
     const recorder = createCardRecorder(store, logger, metrics, { retryDelayMs: 10_000 });
     void recorder.recordIssued([card(1)]);
-    await until(() => store.calls === 1);
+    await eventually(() => store.calls === 1);
     store.mode = 'ok';
     await recorder.close();
     expect(store.written.flat().map((c) => c.cardUuid)).toEqual(['uuid-1']);

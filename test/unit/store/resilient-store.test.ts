@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { createLogger } from '../../../src/logger.js';
 import type { AnalyticsStore } from '../../../src/store/analytics-store.js';
 import { createResilientStore, StoreNotOpenError } from '../../../src/store/resilient-store.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const logger = createLogger('silent');
 
@@ -22,11 +23,6 @@ function fakeStore(): AnalyticsStore & { closed: boolean } {
   return store;
 }
 
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(check()).toBe(true);
-}
-
 describe('a store that opens in the background', () => {
   it('rejects calls until the database opens, retries, then delegates', async () => {
     const inner = fakeStore();
@@ -42,7 +38,7 @@ describe('a store that opens in the background', () => {
     );
     await expect(store.ping()).rejects.toBeInstanceOf(StoreNotOpenError);
     await expect(store.recordFeedback('svc', [], new Date())).rejects.toBeInstanceOf(StoreNotOpenError);
-    await until(() => attempts >= 3);
+    await eventually(() => attempts >= 3);
     await expect(store.ping()).resolves.toBeUndefined();
     await expect(store.recordFeedback('svc', [], new Date())).resolves.toEqual({ stored: 1, duplicates: 0 });
     await store.close();
