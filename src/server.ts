@@ -1,12 +1,16 @@
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { buildService } from './bootstrap.js';
+import { buildService, loadStartupFiles, type StartupFiles } from './bootstrap.js';
 import { runClustered } from './cluster.js';
 import { KnowledgeError } from './knowledge/load-knowledge.js';
 import { createServiceLogger, errorKind, type Logger } from './logger.js';
 import { TrustFileError } from './security/trust-file.js';
 
-/** Starts the service: configuration, knowledge and trust checked first, then listen; SIGTERM drains and stops. */
+/**
+ * Starts the service: configuration, knowledge and trust file checked first, in the primary
+ * process before any worker is forked, then listen; SIGTERM drains and stops.
+ */
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -16,14 +20,15 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   const logger: Logger = createServiceLogger(config);
-  await runClustered(config, () => startWorker(config, logger), logger);
+  // Workers read the files again for themselves; a broken one must stop the primary, not each worker.
+  const files = cluster.isPrimary ? checkedStartupFiles(config, logger) : undefined;
+  await runClustered(config, () => startWorker(config, logger, files), logger);
 }
 
-/** One worker: builds the service, listens, and drains on SIGTERM. */
-async function startWorker(config: Config, logger: Logger): Promise<void> {
-  let service: Awaited<ReturnType<typeof buildService>>;
+/** Reads the start-up files; a broken one stops the process with status 78 and one line naming it. */
+function checkedStartupFiles(config: Config, logger: Logger): StartupFiles {
   try {
-    service = await buildService(config, logger);
+    return loadStartupFiles(config);
   } catch (error) {
     if (error instanceof KnowledgeError || error instanceof TrustFileError) {
       logger.fatal({ reason: error.message }, 'refusing to start');
@@ -32,6 +37,12 @@ async function startWorker(config: Config, logger: Logger): Promise<void> {
     }
     throw error;
   }
+}
+
+/** One worker: builds the service from the checked files (reads them when not given), listens, and drains on SIGTERM. */
+async function startWorker(config: Config, logger: Logger, checked: StartupFiles | undefined): Promise<void> {
+  const files = checked ?? checkedStartupFiles(config, logger);
+  const service = await buildService(config, logger, files);
   const server: Server = service.app.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

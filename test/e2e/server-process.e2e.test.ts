@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { projectRoot } from '../../src/paths.js';
+import { exitOf } from '../helpers/service-process.js';
 
 const root = projectRoot();
 const serverJs = join(root, 'dist', 'src', 'server.js');
@@ -36,14 +37,6 @@ function listeningPort(child: ChildProcessWithoutNullStreams): Promise<number> {
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${String(code)}: ${buffered}`)));
   });
-}
-
-function exitOf(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; stderr: string }> {
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
 }
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
