@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, it } from '@jest/globals';
+import { IN_CI } from './ci.js';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -22,7 +23,7 @@ export function describeWithChromium(name: string, body: () => void): void {
     describe(name, body);
     return;
   }
-  if (process.env['CI'] === 'true') {
+  if (IN_CI) {
     describe(`${name} (CI)`, () => {
       it(`needs chromium at ${CHROMIUM}`, () => {
         throw new Error(`chromium not found at ${CHROMIUM}: install the Debian package "chromium" (CI=true, so this is a failure, not a skip)`);

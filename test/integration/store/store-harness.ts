@@ -12,6 +12,7 @@ import type { AnalyticsStore } from '../../../src/store/analytics-store.js';
 import { createPostgresStore } from '../../../src/store/postgres-store.js';
 import { createSqliteStore, SQLITE_FILE_NAME } from '../../../src/store/sqlite-store.js';
 import type { IssuedCard } from '../../../src/store/types.js';
+import { IN_CI } from '../../helpers/ci.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 export const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'postgres'];
@@ -19,7 +20,7 @@ export const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'postgres'];
 /** PostgreSQL for tests: `TEST_DATABASE_URL` (see scripts/start-test-postgres.sh). */
 export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL']?.trim() || undefined;
 /** In CI a missing PostgreSQL is a failure, never a silent skip. */
-export const IN_CI = process.env['CI'] === 'true';
+export { IN_CI };
 export const POSTGRES_MISSING_MESSAGE =
   'TEST_DATABASE_URL is not set: PostgreSQL store tests skipped. Start one with: eval "$(scripts/start-test-postgres.sh)"';
 
