@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
+import { z } from 'zod';
 import { projectRoot } from '../../../src/paths.js';
 import { accepted, CSM, issuedCard, KNOWN_RANGE, overridden, PATIENT_HASH, createSqliteHarness } from './store-harness.js';
 
@@ -77,6 +78,8 @@ function holdWriteLock(file: string, release: { holdMs: number } | 'on-request')
   };
 }
 
+const SqliteBusy = z.object({ code: z.literal('SQLITE_BUSY') });
+
 /** True when another connection holds the write lock: one that does not wait cannot take it. */
 function writeLockIsHeld(file: string): boolean {
   const probe = new Database(file);
@@ -86,7 +89,8 @@ function writeLockIsHeld(file: string): boolean {
     probe.exec('ROLLBACK');
     return false;
   } catch (error) {
-    if (error instanceof Database.SqliteError && error.code === 'SQLITE_BUSY') return true;
+    // By its code, not instanceof: the native addon keeps the SqliteError class of the first test file that loaded it.
+    if (SqliteBusy.safeParse(error).success) return true;
     throw error;
   } finally {
     probe.close();
