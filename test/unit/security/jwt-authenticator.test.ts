@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { exportSPKI, SignJWT } from 'jose';
 import nock from 'nock';
 import { CdsError } from '../../../src/errors.js';
@@ -57,6 +57,8 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
+  jest.restoreAllMocks();
+  nock.abortPendingRequests();
   nock.cleanAll();
 });
 
@@ -303,8 +305,6 @@ describe('rejected tokens', () => {
 });
 
 describe('client keys served from a jwksUrl', () => {
-  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
   it('fetches the JWK Set once and caches it', async () => {
     const keys = nock(REMOTE_JWKS_ORIGIN).get(REMOTE_JWKS_PATH).once().reply(200, { keys: [remoteKey.publicJwk] });
     const auth = authenticator();
@@ -323,6 +323,9 @@ describe('client keys served from a jwksUrl', () => {
   });
 
   it('refetches once on an unknown kid, no more often than the cooldown allows', async () => {
+    // jose times the cooldown with Date.now: held still here, so only the test moves it past the cooldown.
+    let wallClock = Date.now();
+    jest.spyOn(Date, 'now').mockImplementation(() => wallClock);
     const first = nock(REMOTE_JWKS_ORIGIN).get(REMOTE_JWKS_PATH).reply(200, { keys: [remoteKey.publicJwk] });
     const auth = authenticator({ jwksCooldownMs: 300 });
     await auth.authenticate(`Bearer ${await signToken(remoteKey, { iss: REMOTE_ISSUER })}`, AUDIENCE);
@@ -336,7 +339,7 @@ describe('client keys served from a jwksUrl', () => {
     expect(await rejection(auth.authenticate(`Bearer ${early}`, AUDIENCE))).toBe('unknown kid');
     expect(rotated.isDone()).toBe(false);
 
-    await sleep(350);
+    wallClock += 350;
     const late = await signToken(rotatedKey, { iss: REMOTE_ISSUER });
     await expect(auth.authenticate(`Bearer ${late}`, AUDIENCE)).resolves.toMatchObject({ iss: REMOTE_ISSUER });
     expect(rotated.isDone()).toBe(true);
@@ -357,7 +360,8 @@ describe('client keys served from a jwksUrl', () => {
   });
 
   it('gives up on a key server slower than the timeout', async () => {
-    nock(REMOTE_JWKS_ORIGIN).get(REMOTE_JWKS_PATH).delay(500).reply(200, { keys: [remoteKey.publicJwk] });
+    // Answered only after jest's timeout: the download timeout is what ends the wait.
+    nock(REMOTE_JWKS_ORIGIN).get(REMOTE_JWKS_PATH).delay(600_000).reply(200, { keys: [remoteKey.publicJwk] });
     const token = await signToken(remoteKey, { iss: REMOTE_ISSUER });
     expect(await rejection(authenticator({ jwksTimeoutMs: 100 }).authenticate(`Bearer ${token}`, AUDIENCE))).toBe(
       'JWK Set download timed out',
