@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { FeedbackItem } from '../cds/feedback-schema.js';
 import type { Logger } from '../logger.js';
 import {
-  HISTORY_QUERY,
+  decisionHistoryQuery,
+  decisionHistoryValues,
   toFeedbackRow,
   toIssuedCardRows,
   toPastShowings,
@@ -15,7 +16,7 @@ import {
 } from './analytics-store.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 import { buildReport, REPORT_QUERIES, type AnalyticsReport, type ReportQueryName, type ReportRange } from './report.js';
-import type { IssuedCard, PastShowing, SuppressedCard } from './types.js';
+import type { DecisionKey, HistoryWindow, IssuedCard, PastShowing, SuppressedCard } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Folder of the database file `analytics.sqlite`; created when missing. */
@@ -58,22 +59,27 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
     VALUES (@cardUuid, @cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance,
       @indicator, @issuedAt, @issuedDay, @patientHash, @orderHash)
     ON CONFLICT (card_uuid) DO NOTHING`);
-  const markKnown = db.prepare('UPDATE card_feedback SET known = 1 WHERE known = 0 AND card_uuid = ?');
+  const markKnown = db.prepare(`
+    UPDATE card_feedback SET known = 1, patient_hash = @patientHash, order_hash = @orderHash, card_id = @cardId
+    WHERE known = 0 AND card_uuid = @cardUuid`);
   const insertFeedback = db.prepare(`
     INSERT INTO card_feedback (card_uuid, service_id, outcome, outcome_timestamp, outcome_day,
       accepted_suggestion_ids, suggestions_taken, reason_system, reason_code, reason_display,
-      has_comment, known, received_at)
+      has_comment, known, received_at, patient_hash, order_hash, card_id)
     VALUES (@cardUuid, @serviceId, @outcome, @outcomeTimestamp, @outcomeDay,
       @acceptedSuggestionIds, @suggestionsTaken, @reasonSystem, @reasonCode, @reasonDisplay,
-      @hasComment, EXISTS (SELECT 1 FROM issued_cards WHERE card_uuid = @cardUuid), @receivedAt)
+      @hasComment, EXISTS (SELECT 1 FROM issued_cards WHERE card_uuid = @cardUuid), @receivedAt,
+      (SELECT patient_hash FROM issued_cards WHERE card_uuid = @cardUuid),
+      (SELECT order_hash FROM issued_cards WHERE card_uuid = @cardUuid),
+      (SELECT card_id FROM issued_cards WHERE card_uuid = @cardUuid))
     ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`);
   const insertSuppressed = db.prepare(`
-    INSERT INTO suppressed_cards (card_id, knowledge_version, service_id, hook, hook_instance, indicator,
+    INSERT INTO suppressed_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance, indicator,
       reason, suppressed_at, suppressed_day, patient_hash, order_hash)
-    VALUES (@cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance, @indicator,
+    VALUES (@cardUuid, @cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance, @indicator,
       @reason, @suppressedAt, @suppressedDay, @patientHash, @orderHash)
     ON CONFLICT DO NOTHING`);
-  const selectHistory = db.prepare(HISTORY_QUERY);
+  const selectHistory = db.prepare(decisionHistoryQuery((name) => `@${name}`, 'NULL'));
   const claimToken = db.prepare(`
     INSERT INTO seen_tokens (token_key, forget_after) VALUES (?, ?)
     ON CONFLICT (token_key) DO UPDATE SET forget_after = excluded.forget_after
@@ -83,7 +89,7 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
   const writeIssued = db.transaction((cards: readonly IssuedCard[]) => {
     for (const row of toIssuedCardRows(cards)) {
       insertIssued.run(row);
-      markKnown.run(row.cardUuid);
+      markKnown.run({ cardUuid: row.cardUuid, patientHash: row.patientHash, orderHash: row.orderHash, cardId: row.cardId });
     }
   });
   const writeSuppressed = db.transaction((cards: readonly SuppressedCard[]) => {
@@ -109,8 +115,9 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
       writeSuppressed.immediate(cards);
     },
 
-    async shownSince(patientHash: string, since: Date): Promise<readonly PastShowing[]> {
-      return toPastShowings(selectHistory.all(patientHash, since.toISOString()));
+    async pastDecisions(patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): Promise<readonly PastShowing[]> {
+      const rows = keys.flatMap((key) => selectHistory.all(decisionHistoryValues(patientHash, key, window)));
+      return toPastShowings(rows);
     },
 
     async recordFeedback(serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult> {
