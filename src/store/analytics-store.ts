@@ -208,19 +208,29 @@ export function decisionHistoryValues(patientHash: string, key: DecisionKey, win
   };
 }
 
+/** What the history lookup's SQL spells differently in SQLite and PostgreSQL. */
+export interface HistoryDialect {
+  /** How a named parameter is written. */
+  readonly parameter: (name: DecisionHistoryParameter) => string;
+  /** A NULL of the instant type, so the union's columns agree. */
+  readonly nullTime: string;
+  /** Pins the index a subquery reads (SQLite's planner would otherwise scan the time index for one hook), or nothing. */
+  readonly indexedBy: (index: string) => string;
+}
+
 /**
  * The history lookup for one decision, in rows of {@link HistoryRow}: at most five, each found
  * through an index (`issued_cards` by decision and time, `card_feedback` by decision, outcome
- * and time), so its cost does not grow with the patient's history. `:name` marks a parameter;
- * `nullTime` is the dialect's typed NULL instant.
+ * and time), so its cost does not grow with the patient's history.
  */
-export function decisionHistoryQuery(parameter: (name: DecisionHistoryParameter) => string, nullTime: string): string {
-  const p = parameter;
+export function decisionHistoryQuery(dialect: HistoryDialect): string {
+  const p = dialect.parameter;
+  const nullTime = dialect.nullTime;
   const decision = `i.patient_hash = ${p('patient')} AND i.order_hash = ${p('order')} AND i.card_id = ${p('card')}`;
   const showing = 'i.card_uuid, i.card_id, i.order_hash, i.hook, i.indicator, i.issued_at AS shown_at';
   const inLockout = (column: string): string => `${column} >= ${p('since')} AND ${column} <= ${p('now')}`;
-  const latestShown = (hook: string): string => `
-    SELECT * FROM (SELECT ${showing}, NULL AS outcome, ${nullTime} AS answered_at FROM issued_cards i
+  const latestShown = (index: string, hook: string): string => `
+    SELECT * FROM (SELECT ${showing}, NULL AS outcome, ${nullTime} AS answered_at FROM issued_cards i ${dialect.indexedBy(index)}
       WHERE ${decision}${hook} AND ${inLockout('i.issued_at')} ORDER BY i.issued_at DESC LIMIT 1) AS s`;
   const latestAnswer = (outcome: string): string => `
     SELECT * FROM (SELECT ${showing}, f.outcome, f.received_at AS answered_at
@@ -231,8 +241,8 @@ export function decisionHistoryQuery(parameter: (name: DecisionHistoryParameter)
   return `
     SELECT * FROM (SELECT ${showing}, NULL AS outcome, ${nullTime} AS answered_at FROM issued_cards i
       WHERE i.card_uuid = ${p('uuid')} AND ${decision} AND i.issued_at >= ${p('lookback')}) AS r
-    UNION ALL ${latestShown('')}
-    UNION ALL ${latestShown(" AND i.hook = 'patient-view'")}
+    UNION ALL ${latestShown('issued_cards_decision_time', '')}
+    UNION ALL ${latestShown('issued_cards_decision_hook_time', " AND i.hook = 'patient-view'")}
     UNION ALL ${latestAnswer('overridden')}
     UNION ALL ${latestAnswer('accepted')}`;
 }

@@ -80,7 +80,11 @@ const TOKEN_SWEEP_EVERY = 500;
 /** The history lookup for one decision, prepared once per connection by name. */
 const HISTORY_STATEMENT = {
   name: 'decision-history',
-  text: decisionHistoryQuery((name) => `$${DECISION_HISTORY_PARAMETERS.indexOf(name) + 1}`, 'CAST(NULL AS timestamptz)'),
+  text: decisionHistoryQuery({
+    parameter: (name) => `$${DECISION_HISTORY_PARAMETERS.indexOf(name) + 1}`,
+    nullTime: 'CAST(NULL AS timestamptz)',
+    indexedBy: () => '',
+  }),
 };
 
 /** Inserts a batch of feedback rows (one array per column), skipping ones already stored; returns how many were new. */

@@ -79,7 +79,9 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
     VALUES (@cardUuid, @cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance, @indicator,
       @reason, @suppressedAt, @suppressedDay, @patientHash, @orderHash)
     ON CONFLICT DO NOTHING`);
-  const selectHistory = db.prepare(decisionHistoryQuery((name) => `@${name}`, 'NULL'));
+  const selectHistory = db.prepare(
+    decisionHistoryQuery({ parameter: (name) => `@${name}`, nullTime: 'NULL', indexedBy: (index) => `INDEXED BY ${index}` }),
+  );
   const claimToken = db.prepare(`
     INSERT INTO seen_tokens (token_key, forget_after) VALUES (?, ?)
     ON CONFLICT (token_key) DO UPDATE SET forget_after = excluded.forget_after
