@@ -15,6 +15,7 @@ import {
   type FeedbackWriteResult,
 } from './analytics-store.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
+import { startSqliteWriter, type WriterStatements } from './sqlite-writer.js';
 import { buildReport, REPORT_QUERIES, type AnalyticsReport, type ReportQueryName, type ReportRange } from './report.js';
 import type { DecisionKey, HistoryWindow, IssuedCard, PastShowing, SuppressedCard } from './types.js';
 
@@ -30,13 +31,35 @@ export const SQLITE_FILE_NAME = 'analytics.sqlite';
 
 const AppliedVersion = z.object({ version: z.number().int() });
 
+/** Issued and suppressed cards are written by the writer thread, with these statements. */
+const WRITER_STATEMENTS: WriterStatements = {
+  insertIssued: `
+    INSERT INTO issued_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
+      indicator, issued_at, issued_day, patient_hash, order_hash)
+    VALUES (@cardUuid, @cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance,
+      @indicator, @issuedAt, @issuedDay, @patientHash, @orderHash)
+    ON CONFLICT (card_uuid) DO NOTHING`,
+  // Feedback that came before its card learns the card's decision keys.
+  markKnown: `
+    UPDATE card_feedback SET known = 1, patient_hash = @patientHash, order_hash = @orderHash, card_id = @cardId
+    WHERE known = 0 AND card_uuid = @cardUuid`,
+  insertSuppressed: `
+    INSERT INTO suppressed_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance, indicator,
+      reason, suppressed_at, suppressed_day, patient_hash, order_hash)
+    VALUES (@cardUuid, @cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance, @indicator,
+      @reason, @suppressedAt, @suppressedDay, @patientHash, @orderHash)
+    ON CONFLICT DO NOTHING`,
+};
+
 /**
  * Opens (creating and migrating if needed) the SQLite analytics store at
  * `<dataDir>/analytics.sqlite`: WAL journal so readers never block the writer, `synchronous = FULL`
  * so a resolved write survives power loss, and a busy timeout so several processes on one host
  * (workers, the report script) take turns for the write lock instead of failing.
  *
- * better-sqlite3 is synchronous: each call holds the event loop for one short transaction.
+ * Issued and suppressed cards are written on a thread of their own (their fsync never holds the
+ * event loop); history lookups, feedback, token claims and reports run on this connection, each a
+ * short synchronous statement.
  */
 export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
   mkdirSync(options.dataDir, { recursive: true });
@@ -53,15 +76,7 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
     throw error;
   }
 
-  const insertIssued = db.prepare(`
-    INSERT INTO issued_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
-      indicator, issued_at, issued_day, patient_hash, order_hash)
-    VALUES (@cardUuid, @cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance,
-      @indicator, @issuedAt, @issuedDay, @patientHash, @orderHash)
-    ON CONFLICT (card_uuid) DO NOTHING`);
-  const markKnown = db.prepare(`
-    UPDATE card_feedback SET known = 1, patient_hash = @patientHash, order_hash = @orderHash, card_id = @cardId
-    WHERE known = 0 AND card_uuid = @cardUuid`);
+  const writer = startSqliteWriter({ file, busyTimeoutMs: options.busyTimeoutMs ?? 5000, statements: WRITER_STATEMENTS });
   const insertFeedback = db.prepare(`
     INSERT INTO card_feedback (card_uuid, service_id, outcome, outcome_timestamp, outcome_day,
       accepted_suggestion_ids, suggestions_taken, reason_system, reason_code, reason_display,
@@ -73,12 +88,6 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
       (SELECT order_hash FROM issued_cards WHERE card_uuid = @cardUuid),
       (SELECT card_id FROM issued_cards WHERE card_uuid = @cardUuid))
     ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`);
-  const insertSuppressed = db.prepare(`
-    INSERT INTO suppressed_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance, indicator,
-      reason, suppressed_at, suppressed_day, patient_hash, order_hash)
-    VALUES (@cardUuid, @cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance, @indicator,
-      @reason, @suppressedAt, @suppressedDay, @patientHash, @orderHash)
-    ON CONFLICT DO NOTHING`);
   const selectHistory = db.prepare(
     decisionHistoryQuery({ parameter: (name) => `@${name}`, nullTime: 'NULL', indexedBy: (index) => `INDEXED BY ${index}` }),
   );
@@ -88,15 +97,6 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
       WHERE seen_tokens.forget_after <= ?`);
   const reportStatements = new Map<string, Database.Statement>();
 
-  const writeIssued = db.transaction((cards: readonly IssuedCard[]) => {
-    for (const row of toIssuedCardRows(cards)) {
-      insertIssued.run(row);
-      markKnown.run({ cardUuid: row.cardUuid, patientHash: row.patientHash, orderHash: row.orderHash, cardId: row.cardId });
-    }
-  });
-  const writeSuppressed = db.transaction((cards: readonly SuppressedCard[]) => {
-    for (const row of toSuppressedCardRows(cards)) insertSuppressed.run(row);
-  });
   const writeFeedback = db.transaction((serviceId: string, items: readonly FeedbackItem[], receivedAt: Date) => {
     let stored = 0;
     for (const item of items) {
@@ -109,12 +109,12 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
   return {
     async recordIssued(cards: readonly IssuedCard[]): Promise<void> {
       if (cards.length === 0) return;
-      writeIssued.immediate(cards);
+      await writer.write(toIssuedCardRows(cards), []);
     },
 
     async recordSuppressed(cards: readonly SuppressedCard[]): Promise<void> {
       if (cards.length === 0) return;
-      writeSuppressed.immediate(cards);
+      await writer.write([], toSuppressedCardRows(cards));
     },
 
     async pastDecisions(patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): Promise<readonly PastShowing[]> {
@@ -146,6 +146,7 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
     },
 
     async close(): Promise<void> {
+      await writer.close();
       if (db.open) db.close();
     },
   };
