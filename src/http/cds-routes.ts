@@ -1,6 +1,6 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { callerOf } from './authenticate.js';
-import { jsonBody, problemsFrom, requireJson } from './json-body.js';
+import { jsonBody, problemsFrom, rawBodyOf, requireJson } from './json-body.js';
 import { CdsRequest, contextProblems } from '../cds/request.js';
 import { CdsError } from '../errors.js';
 import type { FhirGateway } from '../fhir/gateway.js';
@@ -110,7 +110,7 @@ export function createCdsRouter(deps: CdsRouteDeps): Router {
 
         const log = deps.logger.child({ requestId: facts.requestId, serviceId: hook.id, hookInstance: request.hookInstance });
         const access = dataAccessFor(deps.fhirServerPolicy, callerOf(res), request, log);
-        const evaluation = await evaluateHook(hook, request, access, { ...deps, newId: deps.idsFor(request) }, log);
+        const evaluation = await evaluateHook(hook, request, access, { ...deps, newId: deps.idsFor({ ...request, raw: rawBodyOf(req) }) }, log);
         const { cards, shown } = await deps.sayItOnce.apply(
           { serviceId: hook.id, hook: hook.hook, hookInstance: request.hookInstance, patientId: patientIdOf(request) },
           evaluation,
