@@ -148,20 +148,30 @@ function buildDetail(template: CardTemplateFile, wording: Wording, decision: Dec
     ...decision.matched.map((c) => conditionLine(c, knowledge, codes)),
     ...decision.procedures.map((p) => procedureLine(p, knowledge, codes)),
   ];
+  const moreLine = (hidden: number) => `- ${hidden} more on the record`;
   const compose = (shown: readonly string[], hidden: number) =>
-    [...head, '', '**Record:**', ...shown, ...(hidden > 0 ? [`- ${hidden} more on the record`] : []), ...tail].join('\n');
-  let detail = compose(entries(true), 0);
-  if (countWords(detail) <= DETAIL_MAX_WORDS) return detail;
+    [...head, '', '**Record:**', ...shown, ...(hidden > 0 ? [moreLine(hidden)] : []), ...tail].join('\n');
+  // Lines are joined by newlines, so the words of the detail are the sum of the words of its
+  // lines: each line is counted once, and dropping an entry only subtracts its count.
+  const sumWords = (lines: readonly string[]) => lines.reduce((sum, line) => sum + countWords(line), 0);
+  const fixedWords = sumWords(head) + countWords('**Record:**') + sumWords(tail);
+  const withCodes = entries(true);
+  if (fixedWords + sumWords(withCodes) <= DETAIL_MAX_WORDS) return compose(withCodes, 0);
   // Too long: codes go first, then entries from the end (the order and the named conditions stay).
   const all = entries(false);
   const keep = 1 + Math.max(1, decision.named.length);
-  let shown = all;
-  detail = compose(shown, 0);
-  while (countWords(detail) > DETAIL_MAX_WORDS && shown.length > keep) {
-    shown = shown.slice(0, -1);
-    detail = compose(shown, all.length - shown.length);
+  const entryWords = all.map(countWords);
+  let shownCount = all.length;
+  let entrySum = entryWords.reduce((sum, n) => sum + n, 0);
+  const detailWords = (): number => {
+    const hidden = all.length - shownCount;
+    return fixedWords + entrySum + (hidden > 0 ? countWords(moreLine(hidden)) : 0);
+  };
+  while (detailWords() > DETAIL_MAX_WORDS && shownCount > keep) {
+    shownCount -= 1;
+    entrySum -= entryWords[shownCount] ?? 0;
   }
-  return detail;
+  return compose(all.slice(0, shownCount), all.length - shownCount);
 }
 
 /** A Reference from the client, kept only with its plain string parts (a created resource must stay valid FHIR). */
