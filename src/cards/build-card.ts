@@ -30,6 +30,9 @@ const SYSTEM_NAMES: Record<string, string> = {
   [ICD10CM]: 'ICD-10-CM',
   'http://snomed.info/sct': 'SNOMED CT',
   'http://www.ama-assn.org/go/cpt': 'CPT',
+  'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets': 'HCPCS',
+  'http://loinc.org': 'LOINC',
+  'http://terminology.hl7.org/CodeSystem/service-type': 'HL7 service type',
 };
 
 type Wording = Required<Pick<CardTemplateFile, 'summary' | 'todo' | 'suggestions'>>;
@@ -98,10 +101,12 @@ function conditionChoices(named: NamedCondition, namesStatus: boolean, knowledge
   return unique([...names.map((n) => (n ? withStatus(n, entry, namesStatus) : n)), short]);
 }
 
-function codeText(codings: readonly Coding[]): string {
+/** "(ICD-10-CM M48.02)": the system by its name, also when the record sent it by OID. */
+function codeText(codings: readonly Coding[], knowledge: Knowledge): string {
   const first = codings[0];
   if (!first?.system || !first.code) return '';
-  return ` (${escapeMarkdown(SYSTEM_NAMES[first.system] ?? first.system)} ${escapeMarkdown(first.code)})`;
+  const uri = knowledge.names.systemUri(first.system);
+  return ` (${escapeMarkdown(SYSTEM_NAMES[uri] ?? first.system)} ${escapeMarkdown(first.code)})`;
 }
 
 /** A record text as the detail lists it: a long one keeps its first words, so the detail stays short. */
@@ -113,13 +118,13 @@ function conditionLine(entry: ConditionEntry, knowledge: Knowledge, codes: boole
   const parts = [entry.status === 'historical' ? 'history' : entry.status];
   if (entry.onset) parts.push(`since ${entry.onset.written.slice(0, 10)}`);
   if (entry.abatedOn) parts.push(`abated ${entry.abatedOn.slice(0, 10)}`);
-  const how = !codes ? '' : entry.matchedBy === 'text' ? ' (read from its text)' : codeText(entry.codings);
+  const how = !codes ? '' : entry.matchedBy === 'text' ? ' (read from its text)' : codeText(entry.codings, knowledge);
   return `- ${entryName(entry.label, entry.codings, knowledge, 'Condition')}: ${parts.join(', ')}${how}`;
 }
 
 function procedureLine(entry: ProcedureEntry, knowledge: Knowledge, codes: boolean): string {
   const when = entry.performed ? `performed ${entry.performed.written.slice(0, 10)}` : 'date not recorded';
-  const how = !codes ? '' : entry.matchedBy === 'text' ? ' (read from its text)' : codeText(entry.codings);
+  const how = !codes ? '' : entry.matchedBy === 'text' ? ' (read from its text)' : codeText(entry.codings, knowledge);
   return `- ${entryName(entry.label, entry.codings, knowledge, 'Procedure')}: ${when}${how}`;
 }
 

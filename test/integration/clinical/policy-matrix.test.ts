@@ -125,6 +125,7 @@ for (const code of ['83561009', '76107001']) {
     });
   }
 }
+add({ policy: '§5 the matched record entries: a code sent by OID is listed under its system name', name: 'STENOSIS M48.02 by OID is listed as ICD-10-CM', hooks: ['order-sign'], record: { conditions: [condition(coded(OID[ICD], 'M48.02', 'Spinal stenosis, cervical region'))] }, cards: [ROW[3]], detail: [/\(ICD-10-CM M48\.02\)/], notDetail: [/urn:oid/] });
 add({ policy: '§2 STENOSIS; §4 row 3 on every hook', name: 'STENOSIS M48.02 on every hook → row 3', hooks: ALL_HOOKS, record: { conditions: [stenosis()] }, cards: [ROW[3]] });
 
 const RADICULOPATHY_ICD = ['M54.11', 'M54.12', 'M54.13', 'M50.10', 'M50.11', 'M50.12', 'M50.120', 'M50.121', 'M50.122', 'M50.123', 'M50.13', 'M47.21', 'M47.22', 'M47.23', 'G54.2'];
@@ -347,6 +348,7 @@ for (const [phrase, row] of THERAPY_TEXTS) {
 }
 add({ policy: '§3 "Manipulation under anaesthesia of shoulder" is MANIPULATION at a remote site; §4 row 4', name: 'order "Manipulation under anaesthesia of shoulder" (bodySite shoulder) → row 4', hooks: ALL_HOOKS, orders: [order(text('Manipulation under anaesthesia of shoulder'), { bodySite: [{ text: 'Shoulder' }] })], record: { conditions: [stenosis()] }, cards: [ROW[4]] });
 add({ policy: '§3 "Manipulation under anaesthesia of shoulder" is MANIPULATION at a remote site, with `cord` → row 1', name: 'order "Manipulation under anaesthesia of shoulder" with cord compression → row 1', hooks: ALL_HOOKS, orders: [order(text('Manipulation under anaesthesia of shoulder'), { bodySite: [{ text: 'Shoulder' }] })], record: { conditions: [cord()] }, cards: [ROW[1]] });
+add({ policy: '§3 site from bodySite only: "unspecified: no bodySite" (the safer reading; the order name is not read for a site)', name: 'order "Manipulation under anaesthesia of shoulder" with no bodySite → row 2', hooks: ORDER_HOOKS, orders: [without(order(text('Manipulation under anaesthesia of shoulder')), 'bodySite')], record: { conditions: [stenosis()] }, cards: [ROW[2]], detail: [/No body site/i] });
 add({ policy: '§1 a negated therapy phrase does not match', name: 'order "Exercise, no massage" → no card', hooks: ORDER_HOOKS, orders: [order(text('Therapeutic exercise, no massage'))], record: { conditions: [cord()] }, cards: [] });
 
 // Body sites (§3 and terminology.md §5), with massage (row 3 / 4) and manipulation (row 2 / 4).
@@ -420,6 +422,9 @@ const APPOINTMENT_FIELDS: Array<[string, Json, number | undefined]> = [
 for (const [what, extra, row] of APPOINTMENT_FIELDS) {
   add({ policy: "§3 an appointment's class comes from the codings of serviceType, appointmentType, specialty and reasonCode, else their texts and description; its site from the site words in those texts, description and comment", name: `appointment ${what} → ${row ? `row ${row}` : 'no card'}`, hooks: ['appointment-book'], orders: [appointment(undefined, extra)], record: { conditions: [stenosis()] }, cards: row === 2 ? [ROW[2]] : row === 3 ? [ROW[3]] : row === 4 ? [ROW[4]] : [] });
 }
+
+add({ policy: '§3 an appointment class from an R5 CodeableReference serviceType (concept)', name: 'appointment serviceType as CodeableReference (chiropractic 52) → row 2', hooks: ['appointment-book'], orders: [appointment(undefined, { serviceType: [{ concept: coded(SERVICE_TYPE, '52') }] })], record: { conditions: [stenosis()] }, cards: [ROW[2]] });
+add({ policy: '§4 appointment-book: every appointment; cards sorted critical, warning, info', name: 'three appointments (lower-back massage, neck massage, chiropractic) → critical, warning, info', hooks: ['appointment-book'], orders: [appointment(coded(SERVICE_TYPE, '25', 'Massage of the lower back'), { comment: 'Lower back' }), appointment(coded(SERVICE_TYPE, '27', 'Myotherapy')), appointment(coded(SERVICE_TYPE, '52', 'Chiropractic'))], record: { conditions: [stenosis()] }, cards: [ROW[2], ROW[3], ROW[4]] });
 
 // Order statuses, STU3 and R5 forms.
 for (const status of ['revoked', 'completed', 'entered-in-error']) {
@@ -604,5 +609,51 @@ describe('clinical policy matrix (§1–§4, each card held to §5)', () => {
       if (error instanceof Error) error.message = `${context}\n\n${error.message}`;
       throw error;
     }
+  });
+});
+
+describe('order-select scope (§4: only the orders named in selections)', () => {
+  const massage = order(coded(CPT, '97124', 'Massage therapy'));
+  const exercise = order(coded(CPT, '97110', 'Therapeutic exercise'));
+  const withSelections = (selections: readonly string[]) => {
+    const body = requestFor('order-sign', [exercise, massage], { conditions: [cord()] });
+    return { ...body, hook: 'order-select', context: { ...(body['context'] as Json), selections } };
+  };
+  const post = async (body: Json) => {
+    const response = await request(app).post(`/cds-services/${SERVICE_IDS['order-select']}`).send(body);
+    expect(response.status).toBe(200);
+    return parseCards(response.body).map((card) => card.source.topic?.code);
+  };
+  it('answers for a conflicting order selected by an absolute URL', async () => {
+    expect(await post(withSelections([`https://ehr.example.org/fhir/ServiceRequest/${String(massage['id'])}`]))).toEqual([ROW[1]]);
+  });
+  it('answers nothing when only the non-conflicting order is selected, although a conflicting one is drafted', async () => {
+    expect(await post(withSelections([`ServiceRequest/${String(exercise['id'])}`]))).toEqual([]);
+  });
+  it('answers nothing for a selection that names no draft order', async () => {
+    expect(await post(withSelections(['ServiceRequest/not-drafted']))).toEqual([]);
+  });
+  it('answers nothing for empty selections (no error)', async () => {
+    expect(await post(withSelections([]))).toEqual([]);
+  });
+});
+
+describe('patient-view scope (§4: the existing orders; never on diagnoses alone)', () => {
+  it('answers nothing when serviceRequests is empty, whatever the diagnoses', async () => {
+    const body = requestFor('patient-view', [], { conditions: [cord(), stenosis(), urinaryRetention(), condition(coded(ICD, 'C79.51'))] });
+    const response = await request(app).post(`/cds-services/${SERVICE_IDS['patient-view']}`).send(body);
+    expect(response.status).toBe(200);
+    expect(parseCards(response.body)).toEqual([]);
+  });
+  it('reads the STU3 ProcedureRequest on the chart and offers to revoke it', async () => {
+    const existing = order(coded(CPT, '97140', 'Manual therapy techniques'), { resourceType: 'ProcedureRequest', status: 'active' });
+    const body = requestFor('patient-view', [existing], { conditions: [cord()] });
+    const response = await request(app).post(`/cds-services/${SERVICE_IDS['patient-view']}`).send(body);
+    expect(response.status).toBe(200);
+    const [card, ...others] = parseCards(response.body);
+    expect(others).toEqual([]);
+    expect(card?.source.topic?.code).toBe(ROW[1]);
+    const update = (card?.suggestions ?? []).flatMap((s) => s.actions ?? []).find((a) => a.type === 'update');
+    expect(update?.resource).toMatchObject({ resourceType: 'ProcedureRequest', id: existing['id'], status: 'revoked' });
   });
 });
