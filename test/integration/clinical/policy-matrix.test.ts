@@ -539,6 +539,22 @@ add({ policy: '§4 one card per conflicting order', name: 'two neck massages →
 add({ policy: 'patient-view never alerts on diagnoses alone; no card without a conflicting order', name: 'cord compression, exercise order only → no card', hooks: ALL_HOOKS, orders: [order(coded(CPT, '97110', 'Therapeutic exercise'))], record: { conditions: [cord()] }, cards: [] });
 add({ policy: '§4 no orders: no card', name: 'cord compression, no orders → no card', hooks: ALL_HOOKS, orders: [], record: { conditions: [cord()] }, cards: [] });
 
+// ---- §5 on vague, long records: every card still under 140 characters and 120 words --------------------
+
+const LONG_ORDER = order(text('Therapeutic soft tissue massage of the neck, shoulders and upper back, weekly for eight weeks'), { bodySite: [{ text: 'Some unknown region description' }] });
+const BARE_MANIPULATION = without(order(coded(CPT, '98942')), 'bodySite');
+const VAGUE_RECORDS: Array<[string, Json[], string]> = [
+  ['suspected cord compression with bone metastases', [cord({ verificationStatus: 'provisional' }), condition(coded(ICD, 'C79.51', 'Secondary malignant neoplasm of bone'))], ROW[1]],
+  ['suspected red flag, suspected stenosis, region unknown, lung cancer, radiculopathy', [condition(text('possible urinary retention')), condition(text('r/o cervical stenosis, region unknown')), condition(coded(ICD, 'M48.00')), condition(coded(ICD, 'C34.90', 'Malignant neoplasm of unspecified part of unspecified bronchus or lung')), condition(coded(ICD, 'M54.12'))], ROW[1]],
+  ['a long unconfirmed myelopathy text and a long metastatic text', [condition(text('Cervical spondylotic myelopathy with multilevel canal stenosis and cord signal change on MRI awaiting surgical review'), { verificationStatus: 'unconfirmed' }), condition(text('Metastatic renal cell carcinoma to the thoracic and lumbar spine with pathological fracture'))], ROW[1]],
+  ['history of stenosis without a region, suspected stenosis', [condition(coded(ICD, 'M48.00'), { clinicalStatus: 'resolved' }), condition(text('suspected cervical stenosis C5-C6 and C6-C7 with foraminal narrowing'))], ''],
+];
+for (const [what, conditions, row1] of VAGUE_RECORDS) {
+  for (const [orderName, vague, stenosisRow] of [['a long massage order at an unrecognised site', LONG_ORDER, ROW[3]], ['a manipulation with no body site', BARE_MANIPULATION, ROW[2]]] as const) {
+    add({ policy: '§5 summary under 140 characters, whole words; detail at most 120 words, leading with what to do and the red flags', name: `${what}, ${orderName}, undated decompression → §5 holds`, hooks: ALL_HOOKS, orders: [vague], record: { conditions, procedures: [decompressionOn({})] }, cards: [row1 || stenosisRow] });
+  }
+}
+
 // ---- §1 whose resources ----------------------------------------------------------------------------------
 
 const SUBJECTS: Array<[string, Json, boolean]> = [
