@@ -211,6 +211,13 @@ for (const phrase of ['Low back pain', 'Muscle spasm of neck', 'Neck pain', 'Fib
 }
 add({ policy: '§1 a recognised coding wins over the text: lumbar stenosis coded, "cervical" in its text', name: 'M48.061 with text "cervical stenosis" → no card', hooks: ['order-sign'], record: { conditions: [condition({ ...coded(ICD, 'M48.061'), text: 'Cervical stenosis' })] }, cards: [] });
 
+// §1 recognised codings and system URIs.
+add({ policy: '§1 a coding is recognised when its system and code appear anywhere in §2 or §3 (body-site codes included), whatever the resource type: its text is not read', name: 'Condition coded with the Neck body-site code, text "Cord compression" → no card', hooks: ['order-sign'], record: { conditions: [condition({ ...coded(SCT, '45048000'), text: 'Cord compression' })] }, cards: [] });
+for (const system of ['HTTP://HL7.ORG/FHIR/SID/ICD-10-CM', 'http://hl7.org/fhir/sid/icd-10', 'http://hl7.org/fhir/sid/icd-10-cm/', 'urn:oid:2.16.840.1.113883.6.3']) {
+  add({ policy: '§1 system URIs are compared exactly (only the listed OID and HCPCS forms are aliases)', name: `M48.02 under "${system}" with no display → no card`, hooks: ['order-sign'], record: { conditions: [condition(coded(system, 'M48.02'))] }, cards: [] });
+  add({ policy: '§1 an unrecognised coding is read by its display', name: `M48.02 under "${system}" with its display → row 3 by text`, hooks: ['order-sign'], record: { conditions: [condition(coded(system, 'M48.02', 'Spinal stenosis, cervical region'))] }, cards: [ROW[3]], detail: [/read from its text/] });
+}
+
 // ---- §1 text: phrases, cues, clauses ---------------------------------------------------------------
 
 const CORD_PHRASES = ['Cord compression', 'Cervical myelopathy', 'Cauda equina syndrome', 'Spinal cord compressions'];
