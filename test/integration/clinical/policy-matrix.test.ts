@@ -480,6 +480,9 @@ const STATUS_CASES: Array<[string, Json, 'active' | 'historical' | 'ignored']> =
   ['no clinicalStatus, abatementBoolean true', { clinicalStatus: undefined, abatementBoolean: true }, 'historical'],
   ['no clinicalStatus, abatementBoolean false', { clinicalStatus: undefined, abatementBoolean: false }, 'active'],
   ['clinicalStatus active with a past abatement', { abatementDateTime: '2025-01-10' }, 'active'],
+  ['clinicalStatus "Resolved" (no status at all) with a past abatement', { clinicalStatus: 'Resolved', abatementDateTime: '2025-01-10' }, 'historical'],
+  ['clinicalStatus "ACTIVE" (no status at all) with a past abatement', { clinicalStatus: { coding: [{ code: 'ACTIVE' }] }, abatementDateTime: '2025-01-10' }, 'historical'],
+  ['clinicalStatus "Resolved" (no status at all) with a future abatement', { clinicalStatus: 'Resolved', abatementDateTime: '2027-01-10' }, 'active'],
   ['no clinicalStatus, no abatement', { clinicalStatus: undefined }, 'active'],
 ];
 for (const [what, extra, status] of STATUS_CASES) {
