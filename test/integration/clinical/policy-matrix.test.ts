@@ -348,6 +348,7 @@ for (const [system, code] of NOT_CONFLICTS) {
 }
 const THERAPY_TEXTS: Array<[string, 2 | 3]> = [
   ['Massage', 3], ['Soft tissue massage', 3], ['Manual therapy', 3], ['Joint mobilization', 3], ['Mobilisation', 3], ['Myofascial release', 3], ['Manual traction', 3],
+  ['Myotherapy', 3], ['Shiatsu', 3], ['Bowen therapy', 3], ['Osteopathy', 2],
   ['Manipulation', 2], ['Spinal manipulation', 2], ['Cervical manipulation', 2], ['Neck manipulation', 2], ['Osteopathic manipulation', 2], ['Chiropractic care', 2], ['HVLA thrust', 2],
 ];
 for (const [phrase, row] of THERAPY_TEXTS) {
@@ -432,6 +433,11 @@ for (const [what, extra, row] of APPOINTMENT_FIELDS) {
 
 add({ policy: '§3 an appointment class from an R5 CodeableReference serviceType (concept)', name: 'appointment serviceType as CodeableReference (chiropractic 52) → row 2', hooks: ['appointment-book'], orders: [appointment(undefined, { serviceType: [{ concept: coded(SERVICE_TYPE, '52') }] })], record: { conditions: [stenosis()] }, cards: [ROW[2]] });
 add({ policy: '§4 appointment-book: every appointment; cards sorted critical, warning, info', name: 'three appointments (lower-back massage, neck massage, chiropractic) → critical, warning, info', hooks: ['appointment-book'], orders: [appointment(coded(SERVICE_TYPE, '25', 'Massage of the lower back'), { comment: 'Lower back' }), appointment(coded(SERVICE_TYPE, '27', 'Myotherapy')), appointment(coded(SERVICE_TYPE, '52', 'Chiropractic'))], record: { conditions: [stenosis()] }, cards: [ROW[2], ROW[3], ROW[4]] });
+
+// The STU3 service-type system is not the §3 system: the display decides, read as the coded member it names.
+for (const [code, display, row] of [['25', 'Massage Therapy', 3], ['27', 'Myotherapy', 3], ['32', 'Shiatsu', 3], ['17', 'Bowen Therapy', 3], ['52', 'Chiropractic', 2], ['63', 'Osteopathy', 2], ['65', 'Physiotherapy', 0]] as const) {
+  add({ policy: '§3 an appointment with no recognised coding is read by its texts; the displays of the §3 service types name their class (safer reading)', name: `appointment under the STU3 service-type system, "${display}" → ${row ? `row ${row}` : 'no card'}`, hooks: ['appointment-book'], orders: [appointment(coded('http://hl7.org/fhir/service-type', code, display))], record: { conditions: [stenosis()] }, cards: row === 2 ? [ROW[2]] : row === 3 ? [ROW[3]] : [] });
+}
 
 // Order statuses, STU3 and R5 forms.
 for (const status of ['revoked', 'completed', 'entered-in-error']) {
