@@ -521,15 +521,16 @@ function configWithSuppression(value: string | undefined): string | undefined {
 }
 
 /**
- * The values of the suppression setting to compare, off first, when this build reads it (it
- * changes the parsed configuration); `0` is tried as "off", else the setting is left unset.
+ * The values of the suppression setting to compare, off (`0`) first, when this build reads it:
+ * `0` and the "on" value must both be accepted and give different configurations (the "on"
+ * value may well be the default, so it is compared with `0`, not with the setting left unset).
  */
 function suppressionCases(on: string): Array<{ label: string; value: string | undefined }> {
-  const unset = configWithSuppression(undefined);
-  if (configWithSuppression(on) === undefined || configWithSuppression(on) === unset) return [];
-  const off = configWithSuppression('0') !== undefined && configWithSuppression('0') !== configWithSuppression(on) ? '0' : undefined;
+  const off = configWithSuppression('0');
+  const onConfig = configWithSuppression(on);
+  if (off === undefined || onConfig === undefined || off === onConfig) return [];
   return [
-    { label: 'off', value: off },
+    { label: 'off', value: '0' },
     { label: 'on', value: on },
   ];
 }

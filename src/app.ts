@@ -58,12 +58,10 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  // The CDS services come first after the request log, CORS and authentication: every router
+  // mounted before them would be walked by each hook call.
   app.use(createRequestLog(logger, deps.metrics));
   app.use(createCorsMiddleware(config));
-  app.use('/rationale', createRationaleRouter(knowledge));
-  app.use('/fhir', createFhirRouter({ knowledge, publicBaseUrl: config.publicBaseUrl, clock: deps.clock ?? (() => new Date()) }));
-  app.use(createBrowserRouter({ knowledge, tryAssets: deps.authenticator ? undefined : deps.tryAssets }));
-  for (const router of deps.publicRouters ?? []) app.use(router);
 
   const authenticate = createAuthMiddleware(deps.authenticator, config);
   if (deps.authenticator) app.use('/analytics', createAnalyticsAccess(config.analyticsPassword));
@@ -92,6 +90,10 @@ export function createApp(deps: AppDeps): Express {
       idsFor: pinnedId ? () => pinnedId : (call) => callIds(config.patientHashSecret, call),
     }),
   );
+  app.use('/rationale', createRationaleRouter(knowledge));
+  app.use('/fhir', createFhirRouter({ knowledge, publicBaseUrl: config.publicBaseUrl, clock }));
+  app.use(createBrowserRouter({ knowledge, tryAssets: deps.authenticator ? undefined : deps.tryAssets }));
+  for (const router of deps.publicRouters ?? []) app.use(router);
   for (const router of deps.protectedRouters ?? []) app.use(router);
 
   app.use((_req, _res, next) => next(new CdsError('NOT_FOUND')));

@@ -25,11 +25,16 @@ export interface CardContext {
 /** clinical policy §5: a detail a clinician reads inline. */
 export const DETAIL_MAX_WORDS = 120;
 const ENTRY_MAX_WORDS = 12;
+/** Names cut this short when the detail would not fit otherwise. */
+const SHORT_ENTRY_WORDS = 5;
 
 const SYSTEM_NAMES: Record<string, string> = {
   [ICD10CM]: 'ICD-10-CM',
   'http://snomed.info/sct': 'SNOMED CT',
   'http://www.ama-assn.org/go/cpt': 'CPT',
+  'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets': 'HCPCS',
+  'http://loinc.org': 'LOINC',
+  'http://terminology.hl7.org/CodeSystem/service-type': 'HL7 service type',
 };
 
 type Wording = Required<Pick<CardTemplateFile, 'summary' | 'todo' | 'suggestions'>>;
@@ -98,37 +103,46 @@ function conditionChoices(named: NamedCondition, namesStatus: boolean, knowledge
   return unique([...names.map((n) => (n ? withStatus(n, entry, namesStatus) : n)), short]);
 }
 
-function codeText(codings: readonly Coding[]): string {
+/** "(ICD-10-CM M48.02)": the system by its name, also when the record sent it by OID. */
+function codeText(codings: readonly Coding[], knowledge: Knowledge): string {
   const first = codings[0];
   if (!first?.system || !first.code) return '';
-  return ` (${escapeMarkdown(SYSTEM_NAMES[first.system] ?? first.system)} ${escapeMarkdown(first.code)})`;
+  const uri = knowledge.names.systemUri(first.system);
+  return ` (${escapeMarkdown(SYSTEM_NAMES[uri] ?? first.system)} ${escapeMarkdown(first.code)})`;
 }
+
+/** How much of the record the detail lists: codes or not, and how many words of each name. */
+interface EntryStyle {
+  readonly codes: boolean;
+  readonly nameWords: number;
+}
+const FULL: EntryStyle = { codes: true, nameWords: ENTRY_MAX_WORDS };
 
 /** A record text as the detail lists it: a long one keeps its first words, so the detail stays short. */
-function entryName(label: string | undefined, codings: readonly Coding[], knowledge: Knowledge, fallback: string): string {
-  return escapeMarkdown(firstWords(recordName(label, codings, knowledge) ?? fallback, ENTRY_MAX_WORDS));
+function entryName(label: string | undefined, codings: readonly Coding[], knowledge: Knowledge, fallback: string, words: number): string {
+  return escapeMarkdown(firstWords(recordName(label, codings, knowledge) ?? fallback, words));
 }
 
-function conditionLine(entry: ConditionEntry, knowledge: Knowledge, codes: boolean): string {
+function conditionLine(entry: ConditionEntry, knowledge: Knowledge, style: EntryStyle): string {
   const parts = [entry.status === 'historical' ? 'history' : entry.status];
   if (entry.onset) parts.push(`since ${entry.onset.written.slice(0, 10)}`);
   if (entry.abatedOn) parts.push(`abated ${entry.abatedOn.slice(0, 10)}`);
-  const how = !codes ? '' : entry.matchedBy === 'text' ? ' (read from its text)' : codeText(entry.codings);
-  return `- ${entryName(entry.label, entry.codings, knowledge, 'Condition')}: ${parts.join(', ')}${how}`;
+  const how = !style.codes ? '' : entry.matchedBy === 'text' ? ' (read from its text)' : codeText(entry.codings, knowledge);
+  return `- ${entryName(entry.label, entry.codings, knowledge, 'Condition', style.nameWords)}: ${parts.join(', ')}${how}`;
 }
 
-function procedureLine(entry: ProcedureEntry, knowledge: Knowledge, codes: boolean): string {
+function procedureLine(entry: ProcedureEntry, knowledge: Knowledge, style: EntryStyle): string {
   const when = entry.performed ? `performed ${entry.performed.written.slice(0, 10)}` : 'date not recorded';
-  const how = !codes ? '' : entry.matchedBy === 'text' ? ' (read from its text)' : codeText(entry.codings);
-  return `- ${entryName(entry.label, entry.codings, knowledge, 'Procedure')}: ${when}${how}`;
+  const how = !style.codes ? '' : entry.matchedBy === 'text' ? ' (read from its text)' : codeText(entry.codings, knowledge);
+  return `- ${entryName(entry.label, entry.codings, knowledge, 'Procedure', style.nameWords)}: ${when}${how}`;
 }
 
 const SITE_WORDS = { cervical: 'neck', unspecified: 'site not given', remote: 'away from the neck' } as const;
 
-function orderLine(order: OrderEntry, noun: string, knowledge: Knowledge): string {
-  const site = order.siteLabel ? escapeMarkdown(order.siteLabel) : SITE_WORDS[order.site];
+function orderLine(order: OrderEntry, noun: string, knowledge: Knowledge, style: EntryStyle): string {
+  const site = order.siteLabel ? escapeMarkdown(firstWords(order.siteLabel, style.nameWords)) : SITE_WORDS[order.site];
   const authored = order.authoredOn ? `, ordered ${order.authoredOn.written.slice(0, 10)}` : '';
-  return `- ${entryName(order.label, order.codings, knowledge, 'Manual therapy')} (${noun}${authored}): ${site}`;
+  return `- ${entryName(order.label, order.codings, knowledge, 'Manual therapy', style.nameWords)} (${noun}${authored}): ${site}`;
 }
 
 /** Fills the wording slots every text of a card may use. */
@@ -136,30 +150,48 @@ type Fill = (text: string) => string;
 
 /**
  * clinical policy §5 detail: what to do, the red flags, the matched record entries, then how a
- * vague record was read; at most 120 words, record entries dropped from the end when it would not fit.
+ * vague record was read; at most 120 words. When it would not fit, the record gives way first
+ * (codes, then entries from the end, then long names cut to their first words, then the count of
+ * entries left out), and last the safer readings from the end: what to do and the red flags always stay,
+ * with the order and its first named condition.
  */
 function buildDetail(template: CardTemplateFile, wording: Wording, decision: Decision, order: OrderEntry, noun: string, fill: Fill, knowledge: Knowledge): string {
   const head = ['**Do now:**', ...wording.todo.map((item) => `- ${fill(item)}`)];
   if (template.showRedFlags) head.push('', `**Check for:** ${knowledge.catalogue.redFlags.join('; ')}.`);
   const readings = decision.readings.map((key) => `- ${knowledge.catalogue.readings[key] ?? key}`);
-  const tail = readings.length > 0 ? ['', '**How this was read:**', ...readings] : [];
-  const entries = (codes: boolean) => [
-    orderLine(order, noun, knowledge),
-    ...decision.matched.map((c) => conditionLine(c, knowledge, codes)),
-    ...decision.procedures.map((p) => procedureLine(p, knowledge, codes)),
+  const entries = (style: EntryStyle) => [
+    orderLine(order, noun, knowledge, style),
+    ...decision.matched.map((c) => conditionLine(c, knowledge, style)),
+    ...decision.procedures.map((p) => procedureLine(p, knowledge, style)),
   ];
-  const compose = (shown: readonly string[], hidden: number) =>
-    [...head, '', '**Record:**', ...shown, ...(hidden > 0 ? [`- ${hidden} more on the record`] : []), ...tail].join('\n');
-  let detail = compose(entries(true), 0);
-  if (countWords(detail) <= DETAIL_MAX_WORDS) return detail;
-  // Too long: codes go first, then entries from the end (the order and the named conditions stay).
-  const all = entries(false);
+  const compose = (shown: readonly string[], hidden: number, shownReadings: number) => {
+    const more = hidden > 0 ? [`- ${hidden} more on the record`] : [];
+    const kept = readings.slice(0, shownReadings);
+    const tail = kept.length > 0 ? ['', '**How this was read:**', ...kept] : [];
+    return [...head, '', '**Record:**', ...shown, ...more, ...tail].join('\n');
+  };
+  const fits = (detail: string) => countWords(detail) <= DETAIL_MAX_WORDS;
+  const full = entries(FULL);
+  let detail = compose(full, 0, readings.length);
+  if (fits(detail)) return detail;
+  // The order and the named conditions stay longest.
   const keep = 1 + Math.max(1, decision.named.length);
-  let shown = all;
-  detail = compose(shown, 0);
-  while (countWords(detail) > DETAIL_MAX_WORDS && shown.length > keep) {
-    shown = shown.slice(0, -1);
-    detail = compose(shown, all.length - shown.length);
+  for (const style of [{ codes: false, nameWords: ENTRY_MAX_WORDS }, { codes: false, nameWords: SHORT_ENTRY_WORDS }]) {
+    const all = entries(style);
+    for (let shown = all.length; shown >= Math.min(keep, all.length); shown -= 1) {
+      detail = compose(all.slice(0, shown), all.length - shown, readings.length);
+      if (fits(detail)) return detail;
+    }
+  }
+  // Still too long: a safer reading outranks a second named condition, which the summary names anyway.
+  const least = entries({ codes: false, nameWords: SHORT_ENTRY_WORDS });
+  for (let shownReadings = readings.length; shownReadings >= 0; shownReadings -= 1) {
+    for (const shown of new Set([keep, 2])) {
+      detail = compose(least.slice(0, shown), least.length - shown, shownReadings);
+      if (fits(detail)) return detail;
+      detail = compose(least.slice(0, shown), 0, shownReadings);
+      if (fits(detail)) return detail;
+    }
   }
   return detail;
 }

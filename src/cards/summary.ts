@@ -10,13 +10,19 @@ const LEVEL = /\d/;
 
 /**
  * A record text taken into a sentence: acronyms stay ("HVLA", "C5-C6"), a leading capital goes
- * ("Neck massage" → "neck massage"). A text written all in capitals is lower-cased except its
- * acronyms and level words, which only the knowledge can tell from shouting.
+ * ("Neck massage" → "neck massage"). A text written all in capitals, or in Title Case as
+ * code-system displays are ("Massage Therapy"), is lower-cased except its acronyms and level
+ * words, which only the knowledge can tell from shouting.
  */
 export function inSentence(text: string, acronyms: ReadonlySet<string>): string {
   const clean = text.replace(/\s+/g, ' ').trim();
   if (!/[a-z]/.test(clean)) {
     return clean.replace(/[A-Za-z0-9][A-Za-z0-9'’-]*/g, (word) => (acronyms.has(word) || LEVEL.test(word) ? word : word.toLowerCase()));
+  }
+  // Title Case, as code-system displays are written ("Massage Therapy"): every longer word capitalised.
+  const longWords = clean.match(/[A-Za-z][A-Za-z'’]{3,}/g) ?? [];
+  if (longWords.length >= 2 && longWords.every((word) => /^[A-Z][a-z'’]*$/.test(word) || acronyms.has(word))) {
+    return clean.replace(/[A-Za-z0-9][A-Za-z0-9'’-]*/g, (word) => (acronyms.has(word) || LEVEL.test(word) || !/^[A-Z][a-z'’-]*$/.test(word) ? word : word.toLowerCase()));
   }
   const first = clean[0];
   const second = clean[1];

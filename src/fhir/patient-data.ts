@@ -73,7 +73,8 @@ export interface DataRequest {
   readonly prefetch: Record<string, unknown> | null | undefined;
   readonly context: Record<string, unknown>;
   readonly access: DataAccess;
-  readonly signal: AbortSignal;
+  /** The evaluation's abort signal, made on first use: a call served from the prefetch makes none. */
+  readonly signal: () => AbortSignal;
 }
 
 export interface DataDeps {
@@ -99,7 +100,7 @@ export async function loadKey(request: DataRequest, deps: DataDeps): Promise<unk
     throw new CdsError('DATA_UNAVAILABLE', [{ message: `No usable prefetch for "${request.key}" and no FHIR server the service may query` }]);
   }
   try {
-    const result = await deps.gateway.search({ baseUrl: request.access.fhirServer, token: request.access.token, query, signal: request.signal });
+    const result = await deps.gateway.search({ baseUrl: request.access.fhirServer, token: request.access.token, query, signal: request.signal() });
     deps.metrics?.countPrefetch({ key: request.key, outcome: 'fetched' });
     if (result.truncated) deps.logger.warn({ key: request.key }, 'FHIR search truncated at the page cap or at a link off the server');
     return result.resources;
@@ -125,7 +126,7 @@ async function remainingPages(next: string, request: DataRequest, deps: DataDeps
     return [];
   }
   try {
-    const result = await deps.gateway.search({ baseUrl: server, token: request.access.token, query: next, signal: request.signal });
+    const result = await deps.gateway.search({ baseUrl: server, token: request.access.token, query: next, signal: request.signal() });
     if (result.truncated) deps.logger.warn({ key: request.key }, 'paged prefetch truncated at the page cap');
     return result.resources;
   } catch (error) {

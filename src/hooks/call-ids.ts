@@ -1,10 +1,37 @@
 import { createHash, createHmac } from 'node:crypto';
+import { leadingMembers } from './json-members.js';
 
 /** What makes two calls the same call (clinical-policy.md §6): the hookInstance with the context and prefetch. */
 export interface CallIdentity {
   readonly hookInstance: string;
   readonly context: unknown;
   readonly prefetch?: unknown;
+  /**
+   * The request body as received (UTF-8), when at hand: the context and prefetch are then hashed
+   * as sent, which spares serialising the whole prefetch again.
+   */
+  readonly raw?: Uint8Array | undefined;
+}
+
+/**
+ * Feeds the context and prefetch to the digest. From the body as sent: the context's bytes when
+ * it comes before the prefetch, then every byte from the prefetch's value to the end (so the
+ * large prefetch is hashed, never scanned or serialised). Else their serialisation.
+ */
+function digestOfCall(call: CallIdentity): Buffer {
+  const digest = createHash('sha1');
+  const read = call.raw ? leadingMembers(call.raw, ['context'], 'prefetch') : undefined;
+  if (call.raw && read?.plain) {
+    const context = read.spans.get('context');
+    const covered = (context !== undefined || read.stopFrom !== undefined) && (read.stopFrom !== undefined || call.prefetch === undefined);
+    if (covered) {
+      if (context) digest.update(call.raw.subarray(context.start, context.end));
+      digest.update('\u0000');
+      if (read.stopFrom !== undefined) digest.update(call.raw.subarray(read.stopFrom));
+      return digest.digest();
+    }
+  }
+  return digest.update(JSON.stringify(call.context) ?? '').update('\u0000').update(JSON.stringify(call.prefetch) ?? '').digest();
 }
 
 /**
@@ -21,7 +48,7 @@ export function callIds(secret: string, call: CallIdentity): () => string {
     seed ??= createHmac('sha256', secret)
       .update(call.hookInstance)
       .update('\u0000')
-      .update(createHash('sha1').update(JSON.stringify(call.context) ?? '').update('\u0000').update(JSON.stringify(call.prefetch) ?? '').digest())
+      .update(digestOfCall(call))
       .digest();
     counter += 1;
     const bytes = createHash('sha256').update(seed).update(String(counter)).digest();

@@ -106,13 +106,22 @@ export function patientIdOf(request: CdsRequest): string {
 export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest, access: DataAccess, deps: EvaluateDeps, log: Logger): Promise<Evaluation> {
   const patientId = patientIdOf(request);
   const contextRecord: Record<string, unknown> = { ...request.context, patientId };
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), deps.deadlineMs);
+  // The deadline and its abort signal exist only once a read goes to the FHIR server.
+  let controller: AbortController | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const signal = (): AbortSignal => {
+    if (!controller) {
+      const made = new AbortController();
+      controller = made;
+      timer = setTimeout(() => made.abort(), deps.deadlineMs);
+    }
+    return controller.signal;
+  };
   const dataDeps = { gateway: deps.gateway, logger: log, metrics: deps.metrics };
   const load = (key: string): Promise<unknown[]> => {
     const template = hook.prefetch[key];
     const promise = template
-      ? loadKey({ key, template, prefetch: request.prefetch, context: contextRecord, access, signal: controller.signal }, dataDeps)
+      ? loadKey({ key, template, prefetch: request.prefetch, context: contextRecord, access, signal }, dataDeps)
       : Promise.resolve([]);
     promise.catch(() => undefined);
     return promise;
@@ -167,7 +176,7 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
     };
   } finally {
     clearTimeout(timer);
-    controller.abort(EVALUATION_ENDED);
+    controller?.abort(EVALUATION_ENDED);
     if (other.other > 0) log.info({ ignoredResources: other.other }, 'resources of another patient ignored');
   }
 }

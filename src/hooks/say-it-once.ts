@@ -1,7 +1,7 @@
 import type { CdsCard } from '../cards/types.js';
 import type { Metrics } from '../ops/types.js';
 import { patientHash } from '../security/patient-hash.js';
-import type { CardRecorder, DecisionHistory, IssuedCard, PastShowing, SuppressedCard, SuppressionReason } from '../store/types.js';
+import type { CardRecorder, DecisionHistory, DecisionKey, IssuedCard, PastShowing, SuppressedCard, SuppressionReason } from '../store/types.js';
 import type { Evaluation } from './evaluate-hook.js';
 
 /** A decided card as the repeat rules see it: no wording, only the decision. */
@@ -93,14 +93,16 @@ const TIMED_OUT = Symbol('timed out');
 export function createSayItOnce(deps: SayItOnceDeps): SayItOnce {
   const lockoutMs = deps.lockoutHours * HOUR_MS;
 
-  async function pastFor(patientKey: string, now: Date): Promise<readonly PastShowing[] | undefined> {
-    if (!deps.history || lockoutMs === 0) return [];
+  async function pastFor(patientKey: string, keys: readonly DecisionKey[], now: Date): Promise<readonly PastShowing[] | undefined> {
+    if (!deps.history || lockoutMs === 0 || keys.length === 0) return [];
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
       timer = setTimeout(() => resolve(TIMED_OUT), deps.budgetMs);
     });
+    const nowMs = now.getTime();
     // Look back two lockouts: a card shown before the window may have been answered inside it.
-    const lookup = deps.history.shownSince(patientKey, new Date(now.getTime() - 2 * lockoutMs));
+    const window = { since: new Date(nowMs - lockoutMs), lookbackFrom: new Date(nowMs - 2 * lockoutMs), now };
+    const lookup = deps.history.pastDecisions(patientKey, keys, window);
     lookup.catch(() => undefined);
     try {
       const result = await Promise.race([lookup, timeout]);
@@ -123,17 +125,23 @@ export function createSayItOnce(deps: SayItOnceDeps): SayItOnce {
       const now = deps.clock();
       const nowMs = now.getTime();
       const patientKey = patientHash(deps.secret, call.patientId);
-      const past = await pastFor(patientKey, now);
+      const orderHashes = evaluation.decisions.map((decision) => (decision.orderRef === undefined ? undefined : patientHash(deps.secret, decision.orderRef)));
+      const keys: DecisionKey[] = [];
+      evaluation.decisions.forEach((decision, index) => {
+        const orderHash = orderHashes[index];
+        if (orderHash !== undefined) keys.push({ orderHash, cardId: decision.cardId, cardUuid: decision.uuid });
+      });
+      const past = await pastFor(patientKey, keys, now);
       const cards: CdsCard[] = [];
       const shown: Array<Evaluation['decisions'][number]> = [];
       const issued: IssuedCard[] = [];
       const suppressed: SuppressedCard[] = [];
       const at = now.toISOString();
       const byUuid = new Map(evaluation.cards.map((card) => [card.uuid, card]));
-      for (const decision of evaluation.decisions) {
+      evaluation.decisions.forEach((decision, index) => {
         const card = byUuid.get(decision.uuid);
-        if (!card) continue;
-        const orderHash = decision.orderRef === undefined ? undefined : patientHash(deps.secret, decision.orderRef);
+        if (!card) return;
+        const orderHash = orderHashes[index];
         const verdict = past === undefined ? { show: true as const, repeat: false } : judgeRepeat({ ...decision, orderHash }, call.hook, past, nowMs, lockoutMs);
         const base = { cardId: decision.cardId, knowledgeVersion: deps.knowledgeVersion, serviceId: call.serviceId, hook: call.hook, hookInstance: call.hookInstance, indicator: decision.indicator, patientHash: patientKey };
         if (verdict.show) {
@@ -143,9 +151,9 @@ export function createSayItOnce(deps: SayItOnceDeps): SayItOnce {
           issued.push({ ...base, cardUuid: decision.uuid, issuedAt: at, ...(orderHash !== undefined ? { orderHash } : {}) });
         } else if (orderHash !== undefined) {
           deps.metrics?.countSuppressed({ cardId: decision.cardId, reason: verdict.reason });
-          suppressed.push({ ...base, reason: verdict.reason, suppressedAt: at, orderHash });
+          suppressed.push({ ...base, cardUuid: decision.uuid, reason: verdict.reason, suppressedAt: at, orderHash });
         }
-      }
+      });
       if (deps.recorder) {
         // Never awaited: the card response does not wait on, or fail because of, storage.
         if (issued.length > 0) deps.recorder.recordIssued(issued).catch(() => undefined);

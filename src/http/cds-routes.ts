@@ -1,6 +1,6 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { callerOf } from './authenticate.js';
-import { jsonBody, problemsFrom, requireJson } from './json-body.js';
+import { jsonBody, problemsFrom, rawBodyOf, requireJson } from './json-body.js';
 import { CdsRequest, contextProblems } from '../cds/request.js';
 import { CdsError } from '../errors.js';
 import type { FhirGateway } from '../fhir/gateway.js';
@@ -46,6 +46,14 @@ export function discoveryEntry(hook: HookDefinitionFile): Record<string, unknown
 /** 405 with an Allow header for a known path called with the wrong method. */
 export function methodNotAllowed(allow: string): RequestHandler {
   return (_req, _res, next) => next(new CdsError('METHOD_NOT_ALLOWED', [], { Allow: allow }));
+}
+
+/** A 200 JSON answer written directly: stringified once, its length set, no content negotiation. */
+function sendJson(res: Response, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 /** The request of a call, checked against the service it was sent to; throws INVALID_REQUEST. */
@@ -102,14 +110,14 @@ export function createCdsRouter(deps: CdsRouteDeps): Router {
 
         const log = deps.logger.child({ requestId: facts.requestId, serviceId: hook.id, hookInstance: request.hookInstance });
         const access = dataAccessFor(deps.fhirServerPolicy, callerOf(res), request, log);
-        const evaluation = await evaluateHook(hook, request, access, { ...deps, newId: deps.idsFor(request) }, log);
+        const evaluation = await evaluateHook(hook, request, access, { ...deps, newId: deps.idsFor({ ...request, raw: rawBodyOf(req) }) }, log);
         const { cards, shown } = await deps.sayItOnce.apply(
           { serviceId: hook.id, hook: hook.hook, hookInstance: request.hookInstance, patientId: patientIdOf(request) },
           evaluation,
         );
         facts.cards = shown.map((d) => ({ cardId: d.cardId, indicator: d.indicator, uuid: d.uuid }));
         facts.suppressed = evaluation.decisions.length - shown.length;
-        res.json({ cards });
+        sendJson(res, { cards });
       },
     )
     .all(methodNotAllowed('POST, OPTIONS'));

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { json, type RequestHandler } from 'express';
 import type { z } from 'zod';
 import { CdsError, type Problem } from '../errors.js';
@@ -27,9 +27,23 @@ export const requireJson: RequestHandler = (req, _res, next) => {
   next(json ? undefined : new CdsError('UNSUPPORTED_MEDIA_TYPE'));
 };
 
+/** Request bodies as received, kept while their request lives (UTF-8 only). */
+const rawBodies = new WeakMap<IncomingMessage, Buffer>();
+
+/** The body of this request as received, when it was UTF-8 JSON read by {@link jsonBody}. */
+export function rawBodyOf(req: IncomingMessage): Buffer | undefined {
+  return rawBodies.get(req);
+}
+
 /** The JSON body parser every POST route uses; its errors reach the error handler (400, 413, 415). */
 export function jsonBody(limitBytes: number): RequestHandler {
-  return json({ limit: limitBytes, type: JSON_TYPES });
+  return json({
+    limit: limitBytes,
+    type: JSON_TYPES,
+    verify: (req, _res, buf, encoding) => {
+      if (encoding === 'utf-8') rawBodies.set(req, buf);
+    },
+  });
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

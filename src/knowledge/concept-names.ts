@@ -18,6 +18,11 @@ export class ConceptNames {
     return `${sys}|${normaliseCode(sys, code)}`;
   }
 
+  /** The system URI a coding's system stands for (an OID form read as its URI). */
+  systemUri(system: string): string {
+    return normaliseSystem(system, this.aliases);
+  }
+
   addDisplay(system: string, code: string, display: string): void {
     const key = this.key(system, code);
     if (!this.displays.has(key)) this.displays.set(key, display);

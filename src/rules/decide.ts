@@ -75,12 +75,14 @@ function rowOne(state: PatientState): Decision {
   if (flagged && flag) named.push({ entry: flag, as: 'RED_FLAG' });
   if (flagged && spinal) named.push({ entry: spinal, as: spinal.classes.has('STENOSIS') ? 'STENOSIS' : 'RADICULOPATHY' });
   const trigger = flagged ? [...state.redFlags, ...state.flaggedWith] : state.cord;
-  const matched = [...new Set([...named.map((n) => n.entry), ...trigger, ...state.malignant])];
+  // The malignant context comes right after the named conditions: the card lists entries in this order and drops from the end.
+  const matched = [...new Set([...named.map((n) => n.entry), ...state.malignant, ...trigger])];
   const variants: RowVariant[] = [];
   if (flagged) variants.push('flagged');
   if (state.malignant.length > 0) variants.push('malignant');
-  const readings = commonReadings(matched);
-  if (flagged) readings.push('red-flag-as-cord');
+  // Why the row fired comes first: the card drops readings from the end when its detail would run long.
+  const readings: SaferReading[] = flagged ? ['red-flag-as-cord'] : [];
+  readings.push(...commonReadings(matched));
   return { row: 1, variants, named, matched, procedures: [], readings };
 }
 

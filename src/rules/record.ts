@@ -44,6 +44,8 @@ function labelOf(code: unknown): string | undefined {
 const IGNORED_VERIFICATION = new Set(['entered-in-error', 'refuted']);
 const HISTORICAL_CLINICAL = new Set(['inactive', 'remission', 'resolved']);
 const SUSPECTED_VERIFICATION = new Set(['unconfirmed', 'provisional', 'differential']);
+/** The FHIR condition-clinical codes. */
+const CLINICAL_CODES = new Set(['active', 'recurrence', 'relapse', 'inactive', 'remission', 'resolved']);
 
 /**
  * The abatement of a Condition with no clinicalStatus, when it is not in the future (clinical
@@ -69,7 +71,8 @@ function pastAbatement(resource: JsonObject, todayIso: string): string | undefin
 export function conditionStatus(resource: JsonObject, textSuspected: boolean, todayIso: string): { status: ConditionStatus; abatedOn: string | undefined } {
   const verification = statusCodes(resource['verificationStatus']);
   if (verification.some((code) => IGNORED_VERIFICATION.has(code))) return { status: 'ignored', abatedOn: undefined };
-  const clinical = statusCodes(resource['clinicalStatus']);
+  // A clinicalStatus spelt any other way than FHIR writes it is no clinicalStatus at all (§1), so the abatement decides.
+  const clinical = statusCodes(resource['clinicalStatus']).filter((code) => CLINICAL_CODES.has(code));
   if (clinical.some((code) => HISTORICAL_CLINICAL.has(code))) return { status: 'historical', abatedOn: undefined };
   if (clinical.length === 0) {
     const abated = pastAbatement(resource, todayIso);

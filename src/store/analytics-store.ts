@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import type { FeedbackItem } from '../cds/feedback-schema.js';
 import type { AnalyticsReport, ReportRange } from './report.js';
-import { SUPPRESSION_REASONS, type CardRecorder, type DecisionHistory, type IssuedCard, type PastShowing } from './types.js';
+import {
+  SUPPRESSION_REASONS,
+  type CardRecorder,
+  type DecisionHistory,
+  type DecisionKey,
+  type HistoryWindow,
+  type IssuedCard,
+  type PastShowing,
+} from './types.js';
 
 /** What `recordFeedback` did with a batch: new items stored, items already stored before. */
 export interface FeedbackWriteResult {
@@ -72,6 +80,8 @@ export interface IssuedCardRow {
 
 /** The checks a suppressed card must pass before it is stored (keys are hashes, never raw ids). */
 export const StorableSuppressedCard = z.object({
+  /** The uuid the card would have had: a retried call is recorded once. */
+  cardUuid: z.string().min(1).max(256),
   cardId: z.string().min(1).max(256),
   knowledgeVersion: z.string().min(1).max(256),
   serviceId: z.string().min(1).max(256),
@@ -142,7 +152,7 @@ export function toSuppressedCardRows(cards: readonly SuppressedCard[]): Suppress
   });
 }
 
-/** One row of the history lookup, as both dialects return it (one row per showing and answer). */
+/** One row of the history lookup, as both dialects return it (a showing, with one answer or none). */
 export const HistoryRow = z.object({
   card_uuid: z.string(),
   card_id: z.string(),
@@ -181,12 +191,61 @@ export function toPastShowings(rows: readonly unknown[]): PastShowing[] {
   return [...byUuid.values()].map((entry) => entry.showing);
 }
 
-/** The history lookup's SQL for both dialects (`?` placeholders: patient hash, earliest shown instant). */
-export const HISTORY_QUERY = `
-  SELECT i.card_uuid, i.card_id, i.order_hash, i.hook, i.indicator, i.issued_at AS shown_at,
-    f.outcome, f.received_at AS answered_at
-  FROM issued_cards i LEFT JOIN card_feedback f ON f.card_uuid = i.card_uuid
-  WHERE i.patient_hash = ? AND i.issued_at >= ?`;
+/** The named parameters of {@link decisionHistoryQuery}, in the order PostgreSQL numbers them. */
+export const DECISION_HISTORY_PARAMETERS = ['patient', 'order', 'card', 'uuid', 'lookback', 'since', 'now'] as const;
+type DecisionHistoryParameter = (typeof DECISION_HISTORY_PARAMETERS)[number];
+
+/** The values of {@link decisionHistoryQuery}'s parameters for one decision in hand. */
+export function decisionHistoryValues(patientHash: string, key: DecisionKey, window: HistoryWindow): Record<DecisionHistoryParameter, string> {
+  return {
+    patient: patientHash,
+    order: key.orderHash,
+    card: key.cardId,
+    uuid: key.cardUuid,
+    lookback: window.lookbackFrom.toISOString(),
+    since: window.since.toISOString(),
+    now: window.now.toISOString(),
+  };
+}
+
+/** What the history lookup's SQL spells differently in SQLite and PostgreSQL. */
+export interface HistoryDialect {
+  /** How a named parameter is written. */
+  readonly parameter: (name: DecisionHistoryParameter) => string;
+  /** A NULL of the instant type, so the union's columns agree. */
+  readonly nullTime: string;
+  /** Pins the index a subquery reads (SQLite's planner would otherwise scan the time index for one hook), or nothing. */
+  readonly indexedBy: (index: string) => string;
+}
+
+/**
+ * The history lookup for one decision, in rows of {@link HistoryRow}: at most five, each found
+ * through an index (`issued_cards` by decision and time, `card_feedback` by decision, outcome
+ * and time), so its cost does not grow with the patient's history.
+ */
+export function decisionHistoryQuery(dialect: HistoryDialect): string {
+  const p = dialect.parameter;
+  const nullTime = dialect.nullTime;
+  const decision = `i.patient_hash = ${p('patient')} AND i.order_hash = ${p('order')} AND i.card_id = ${p('card')}`;
+  const showing = 'i.card_uuid, i.card_id, i.order_hash, i.hook, i.indicator, i.issued_at AS shown_at';
+  const inLockout = (column: string): string => `${column} >= ${p('since')} AND ${column} <= ${p('now')}`;
+  const latestShown = (index: string, hook: string): string => `
+    SELECT * FROM (SELECT ${showing}, NULL AS outcome, ${nullTime} AS answered_at FROM issued_cards i ${dialect.indexedBy(index)}
+      WHERE ${decision}${hook} AND ${inLockout('i.issued_at')} ORDER BY i.issued_at DESC LIMIT 1) AS s`;
+  const latestAnswer = (outcome: string): string => `
+    SELECT * FROM (SELECT ${showing}, f.outcome, f.received_at AS answered_at
+      FROM card_feedback f JOIN issued_cards i ON i.card_uuid = f.card_uuid
+      WHERE f.patient_hash = ${p('patient')} AND f.order_hash = ${p('order')} AND f.card_id = ${p('card')}
+        AND f.outcome = '${outcome}' AND ${inLockout('f.received_at')} AND i.issued_at >= ${p('lookback')}
+      ORDER BY f.received_at DESC LIMIT 1) AS a`;
+  return `
+    SELECT * FROM (SELECT ${showing}, NULL AS outcome, ${nullTime} AS answered_at FROM issued_cards i
+      WHERE i.card_uuid = ${p('uuid')} AND ${decision} AND i.issued_at >= ${p('lookback')}) AS r
+    UNION ALL ${latestShown('issued_cards_decision_time', '')}
+    UNION ALL ${latestShown('issued_cards_decision_hook_time', " AND i.hook = 'patient-view'")}
+    UNION ALL ${latestAnswer('overridden')}
+    UNION ALL ${latestAnswer('accepted')}`;
+}
 
 /** Normalises one validated feedback item for storage. */
 export function toFeedbackRow(serviceId: string, item: FeedbackItem, receivedAt: Date): FeedbackRow {

@@ -160,6 +160,40 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX seen_tokens_forget_after ON seen_tokens (forget_after);
     `,
   },
+  {
+    version: 3,
+    name: 'decision-history-indexes-and-suppressed-card-uuids',
+    sqlite: `
+      DROP INDEX issued_cards_patient_time;
+      CREATE INDEX issued_cards_decision_time ON issued_cards (patient_hash, order_hash, card_id, issued_at);
+      CREATE INDEX issued_cards_decision_hook_time ON issued_cards (patient_hash, order_hash, card_id, hook, issued_at);
+
+      ALTER TABLE card_feedback ADD COLUMN patient_hash TEXT;
+      ALTER TABLE card_feedback ADD COLUMN order_hash TEXT;
+      ALTER TABLE card_feedback ADD COLUMN card_id TEXT;
+      UPDATE card_feedback SET
+        patient_hash = (SELECT i.patient_hash FROM issued_cards i WHERE i.card_uuid = card_feedback.card_uuid),
+        order_hash = (SELECT i.order_hash FROM issued_cards i WHERE i.card_uuid = card_feedback.card_uuid),
+        card_id = (SELECT i.card_id FROM issued_cards i WHERE i.card_uuid = card_feedback.card_uuid);
+      CREATE INDEX card_feedback_decision_time ON card_feedback (patient_hash, order_hash, card_id, outcome, received_at);
+
+      ALTER TABLE suppressed_cards ADD COLUMN card_uuid TEXT;
+      CREATE UNIQUE INDEX suppressed_cards_card_uuid ON suppressed_cards (card_uuid);
+    `,
+    postgres: `
+      DROP INDEX issued_cards_patient_time;
+      CREATE INDEX issued_cards_decision_time ON issued_cards (patient_hash, order_hash, card_id, issued_at);
+      CREATE INDEX issued_cards_decision_hook_time ON issued_cards (patient_hash, order_hash, card_id, hook, issued_at);
+
+      ALTER TABLE card_feedback ADD COLUMN patient_hash TEXT, ADD COLUMN order_hash TEXT, ADD COLUMN card_id TEXT;
+      UPDATE card_feedback f SET patient_hash = i.patient_hash, order_hash = i.order_hash, card_id = i.card_id
+        FROM issued_cards i WHERE i.card_uuid = f.card_uuid;
+      CREATE INDEX card_feedback_decision_time ON card_feedback (patient_hash, order_hash, card_id, outcome, received_at);
+
+      ALTER TABLE suppressed_cards ADD COLUMN card_uuid TEXT;
+      CREATE UNIQUE INDEX suppressed_cards_card_uuid ON suppressed_cards (card_uuid);
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import type { FeedbackItem } from '../cds/feedback-schema.js';
 import { errorKind, type Logger } from '../logger.js';
 import {
-  HISTORY_QUERY,
+  DECISION_HISTORY_PARAMETERS,
+  decisionHistoryQuery,
+  decisionHistoryValues,
   toFeedbackRow,
   toIssuedCardRows,
   toPastShowings,
@@ -13,7 +15,7 @@ import {
 } from './analytics-store.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 import { buildReport, REPORT_QUERIES, type AnalyticsReport, type ReportQueryName, type ReportRange } from './report.js';
-import type { IssuedCard, PastShowing, SuppressedCard } from './types.js';
+import type { DecisionKey, HistoryWindow, IssuedCard, PastShowing, SuppressedCard } from './types.js';
 
 export interface PostgresStoreOptions {
   /** `postgresql://user@host:port/database` (DATABASE_URL). */
@@ -51,15 +53,15 @@ const INSERT_ISSUED = `
     SELECT * FROM input
     ON CONFLICT (card_uuid) DO NOTHING
   )
-  UPDATE card_feedback SET known = TRUE
-  WHERE known = FALSE AND card_uuid IN (SELECT card_uuid FROM input)`;
+  UPDATE card_feedback f SET known = TRUE, patient_hash = input.patient_hash, order_hash = input.order_hash, card_id = input.card_id
+  FROM input WHERE f.known = FALSE AND f.card_uuid = input.card_uuid`;
 
 /** Inserts a batch of suppressed cards (one array per column). */
 const INSERT_SUPPRESSED = `
   INSERT INTO suppressed_cards (card_id, knowledge_version, service_id, hook, hook_instance, indicator,
-    reason, suppressed_at, suppressed_day, patient_hash, order_hash)
+    reason, suppressed_at, suppressed_day, patient_hash, order_hash, card_uuid)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[])
+    $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[])
   ON CONFLICT DO NOTHING`;
 
 /** Claims a token key unless an unexpired claim exists; returns a row only when the claim is new. */
@@ -75,8 +77,15 @@ const CLAIM_TOKEN = {
 /** Claims expire; one in this many also clears expired ones. */
 const TOKEN_SWEEP_EVERY = 500;
 
-/** The history lookup, prepared once per connection by name. */
-const HISTORY_STATEMENT = { name: 'decision-history', text: numberPlaceholders(HISTORY_QUERY) };
+/** The history lookup for one decision, prepared once per connection by name. */
+const HISTORY_STATEMENT = {
+  name: 'decision-history',
+  text: decisionHistoryQuery({
+    parameter: (name) => `$${DECISION_HISTORY_PARAMETERS.indexOf(name) + 1}`,
+    nullTime: 'CAST(NULL AS timestamptz)',
+    indexedBy: () => '',
+  }),
+};
 
 /** Inserts a batch of feedback rows (one array per column), skipping ones already stored; returns how many were new. */
 const INSERT_FEEDBACK = `
@@ -88,11 +97,11 @@ const INSERT_FEEDBACK = `
   ), inserted AS (
     INSERT INTO card_feedback (card_uuid, service_id, outcome, outcome_timestamp, outcome_day,
       accepted_suggestion_ids, suggestions_taken, reason_system, reason_code, reason_display,
-      has_comment, known, received_at)
-    SELECT card_uuid, service_id, outcome, outcome_timestamp, outcome_day,
+      has_comment, known, received_at, patient_hash, order_hash, card_id)
+    SELECT input.card_uuid, input.service_id, outcome, outcome_timestamp, outcome_day,
       accepted_suggestion_ids, suggestions_taken, reason_system, reason_code, reason_display,
-      has_comment, EXISTS (SELECT 1 FROM issued_cards i WHERE i.card_uuid = input.card_uuid), received_at
-    FROM input
+      has_comment, i.card_uuid IS NOT NULL, received_at, i.patient_hash, i.order_hash, i.card_id
+    FROM input LEFT JOIN issued_cards i ON i.card_uuid = input.card_uuid
     ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING
     RETURNING 1
   )
@@ -166,12 +175,18 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         rows.map((row) => row.suppressedDay),
         rows.map((row) => row.patientHash),
         rows.map((row) => row.orderHash),
+        rows.map((row) => row.cardUuid),
       ]);
     },
 
-    async shownSince(patientHash: string, since: Date): Promise<readonly PastShowing[]> {
-      const result = await pool.query({ ...HISTORY_STATEMENT, values: [patientHash, since.toISOString()] });
-      return toPastShowings(result.rows);
+    async pastDecisions(patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): Promise<readonly PastShowing[]> {
+      const results = await Promise.all(
+        keys.map((key) => {
+          const values = decisionHistoryValues(patientHash, key, window);
+          return pool.query({ ...HISTORY_STATEMENT, values: DECISION_HISTORY_PARAMETERS.map((name) => values[name]) });
+        }),
+      );
+      return toPastShowings(results.flatMap((result) => result.rows));
     },
 
     async recordFeedback(serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult> {

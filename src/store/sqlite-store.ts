@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { FeedbackItem } from '../cds/feedback-schema.js';
 import type { Logger } from '../logger.js';
 import {
-  HISTORY_QUERY,
+  decisionHistoryQuery,
+  decisionHistoryValues,
   toFeedbackRow,
   toIssuedCardRows,
   toPastShowings,
@@ -14,8 +15,9 @@ import {
   type FeedbackWriteResult,
 } from './analytics-store.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
+import { startSqliteWriter, type WriterStatements } from './sqlite-writer.js';
 import { buildReport, REPORT_QUERIES, type AnalyticsReport, type ReportQueryName, type ReportRange } from './report.js';
-import type { IssuedCard, PastShowing, SuppressedCard } from './types.js';
+import type { DecisionKey, HistoryWindow, IssuedCard, PastShowing, SuppressedCard } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Folder of the database file `analytics.sqlite`; created when missing. */
@@ -29,13 +31,35 @@ export const SQLITE_FILE_NAME = 'analytics.sqlite';
 
 const AppliedVersion = z.object({ version: z.number().int() });
 
+/** Issued and suppressed cards are written by the writer thread, with these statements. */
+const WRITER_STATEMENTS: WriterStatements = {
+  insertIssued: `
+    INSERT INTO issued_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
+      indicator, issued_at, issued_day, patient_hash, order_hash)
+    VALUES (@cardUuid, @cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance,
+      @indicator, @issuedAt, @issuedDay, @patientHash, @orderHash)
+    ON CONFLICT (card_uuid) DO NOTHING`,
+  // Feedback that came before its card learns the card's decision keys.
+  markKnown: `
+    UPDATE card_feedback SET known = 1, patient_hash = @patientHash, order_hash = @orderHash, card_id = @cardId
+    WHERE known = 0 AND card_uuid = @cardUuid`,
+  insertSuppressed: `
+    INSERT INTO suppressed_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance, indicator,
+      reason, suppressed_at, suppressed_day, patient_hash, order_hash)
+    VALUES (@cardUuid, @cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance, @indicator,
+      @reason, @suppressedAt, @suppressedDay, @patientHash, @orderHash)
+    ON CONFLICT DO NOTHING`,
+};
+
 /**
  * Opens (creating and migrating if needed) the SQLite analytics store at
  * `<dataDir>/analytics.sqlite`: WAL journal so readers never block the writer, `synchronous = FULL`
  * so a resolved write survives power loss, and a busy timeout so several processes on one host
  * (workers, the report script) take turns for the write lock instead of failing.
  *
- * better-sqlite3 is synchronous: each call holds the event loop for one short transaction.
+ * Issued and suppressed cards are written on a thread of their own (their fsync never holds the
+ * event loop); history lookups, feedback, token claims and reports run on this connection, each a
+ * short synchronous statement.
  */
 export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
   mkdirSync(options.dataDir, { recursive: true });
@@ -52,43 +76,27 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
     throw error;
   }
 
-  const insertIssued = db.prepare(`
-    INSERT INTO issued_cards (card_uuid, card_id, knowledge_version, service_id, hook, hook_instance,
-      indicator, issued_at, issued_day, patient_hash, order_hash)
-    VALUES (@cardUuid, @cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance,
-      @indicator, @issuedAt, @issuedDay, @patientHash, @orderHash)
-    ON CONFLICT (card_uuid) DO NOTHING`);
-  const markKnown = db.prepare('UPDATE card_feedback SET known = 1 WHERE known = 0 AND card_uuid = ?');
+  const writer = startSqliteWriter({ file, busyTimeoutMs: options.busyTimeoutMs ?? 5000, statements: WRITER_STATEMENTS });
   const insertFeedback = db.prepare(`
     INSERT INTO card_feedback (card_uuid, service_id, outcome, outcome_timestamp, outcome_day,
       accepted_suggestion_ids, suggestions_taken, reason_system, reason_code, reason_display,
-      has_comment, known, received_at)
+      has_comment, known, received_at, patient_hash, order_hash, card_id)
     VALUES (@cardUuid, @serviceId, @outcome, @outcomeTimestamp, @outcomeDay,
       @acceptedSuggestionIds, @suggestionsTaken, @reasonSystem, @reasonCode, @reasonDisplay,
-      @hasComment, EXISTS (SELECT 1 FROM issued_cards WHERE card_uuid = @cardUuid), @receivedAt)
+      @hasComment, EXISTS (SELECT 1 FROM issued_cards WHERE card_uuid = @cardUuid), @receivedAt,
+      (SELECT patient_hash FROM issued_cards WHERE card_uuid = @cardUuid),
+      (SELECT order_hash FROM issued_cards WHERE card_uuid = @cardUuid),
+      (SELECT card_id FROM issued_cards WHERE card_uuid = @cardUuid))
     ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`);
-  const insertSuppressed = db.prepare(`
-    INSERT INTO suppressed_cards (card_id, knowledge_version, service_id, hook, hook_instance, indicator,
-      reason, suppressed_at, suppressed_day, patient_hash, order_hash)
-    VALUES (@cardId, @knowledgeVersion, @serviceId, @hook, @hookInstance, @indicator,
-      @reason, @suppressedAt, @suppressedDay, @patientHash, @orderHash)
-    ON CONFLICT DO NOTHING`);
-  const selectHistory = db.prepare(HISTORY_QUERY);
+  const selectHistory = db.prepare(
+    decisionHistoryQuery({ parameter: (name) => `@${name}`, nullTime: 'NULL', indexedBy: (index) => `INDEXED BY ${index}` }),
+  );
   const claimToken = db.prepare(`
     INSERT INTO seen_tokens (token_key, forget_after) VALUES (?, ?)
     ON CONFLICT (token_key) DO UPDATE SET forget_after = excluded.forget_after
       WHERE seen_tokens.forget_after <= ?`);
   const reportStatements = new Map<string, Database.Statement>();
 
-  const writeIssued = db.transaction((cards: readonly IssuedCard[]) => {
-    for (const row of toIssuedCardRows(cards)) {
-      insertIssued.run(row);
-      markKnown.run(row.cardUuid);
-    }
-  });
-  const writeSuppressed = db.transaction((cards: readonly SuppressedCard[]) => {
-    for (const row of toSuppressedCardRows(cards)) insertSuppressed.run(row);
-  });
   const writeFeedback = db.transaction((serviceId: string, items: readonly FeedbackItem[], receivedAt: Date) => {
     let stored = 0;
     for (const item of items) {
@@ -101,16 +109,17 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
   return {
     async recordIssued(cards: readonly IssuedCard[]): Promise<void> {
       if (cards.length === 0) return;
-      writeIssued.immediate(cards);
+      await writer.write(toIssuedCardRows(cards), []);
     },
 
     async recordSuppressed(cards: readonly SuppressedCard[]): Promise<void> {
       if (cards.length === 0) return;
-      writeSuppressed.immediate(cards);
+      await writer.write([], toSuppressedCardRows(cards));
     },
 
-    async shownSince(patientHash: string, since: Date): Promise<readonly PastShowing[]> {
-      return toPastShowings(selectHistory.all(patientHash, since.toISOString()));
+    async pastDecisions(patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): Promise<readonly PastShowing[]> {
+      const rows = keys.flatMap((key) => selectHistory.all(decisionHistoryValues(patientHash, key, window)));
+      return toPastShowings(rows);
     },
 
     async recordFeedback(serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult> {
@@ -137,6 +146,7 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
     },
 
     async close(): Promise<void> {
+      await writer.close();
       if (db.open) db.close();
     },
   };

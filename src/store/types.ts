@@ -44,11 +44,32 @@ export interface PastShowing {
   readonly answers: ReadonlyArray<{ readonly outcome: 'accepted' | 'overridden'; readonly at: number }>;
 }
 
+/** One decision in hand: the order (by hash) and card id it is about, and the uuid this call gives its card. */
+export interface DecisionKey {
+  readonly orderHash: string;
+  readonly cardId: string;
+  readonly cardUuid: string;
+}
+
+/** The instants a history lookup needs, all from one clock reading. */
+export interface HistoryWindow {
+  /** Start of the lockout: showings and answers before it no longer count. */
+  readonly since: Date;
+  /** Earliest showing whose answers still count (two lockouts back). */
+  readonly lookbackFrom: Date;
+  readonly now: Date;
+}
+
 /**
  * What was shown and answered, by decision: the read side of "saying it once"
  * (clinical-policy.md §6). Writes go through the {@link CardRecorder}.
  */
 export interface DecisionHistory {
-  /** Cards shown for the patient (by hash) since the instant, with their answers. */
-  shownSince(patientHash: string, since: Date): Promise<readonly PastShowing[]>;
+  /**
+   * For each decision in hand, only the past showings the repeat rules can turn on: the one with
+   * the same card uuid (a retry), the latest within the lockout on any hook and on patient-view,
+   * and the ones carrying the latest override and the latest acceptance within the lockout. A
+   * handful of rows whatever the length of the patient's history.
+   */
+  pastDecisions(patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): Promise<readonly PastShowing[]>;
 }

@@ -242,5 +242,31 @@ export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
     return undefined;
   }
 
-  return { match, bodySite };
+  return { match: cached(match), bodySite: cached(bodySite) };
+}
+
+/** Distinct texts remembered per reader; problem lists repeat a small vocabulary, so hits are the rule. */
+const CACHED_TEXTS = 4096;
+/** Longer texts (free-text notes) are read every time rather than kept. */
+const CACHED_TEXT_LENGTH = 256;
+
+/**
+ * A reader that remembers its answer per distinct short text, the oldest forgotten first. The
+ * answers are shared between calls, so they are frozen.
+ */
+function cached<T>(read: (text: string) => T): (text: string) => T {
+  const answers = new Map<string, { readonly answer: T }>();
+  return (text) => {
+    if (text.length > CACHED_TEXT_LENGTH) return read(text);
+    const known = answers.get(text);
+    if (known) return known.answer;
+    const answer = read(text);
+    if (typeof answer === 'object' && answer !== null) Object.freeze(answer);
+    if (answers.size >= CACHED_TEXTS) {
+      const oldest = answers.keys().next();
+      if (!oldest.done) answers.delete(oldest.value);
+    }
+    answers.set(text, { answer });
+    return answer;
+  };
 }

@@ -390,7 +390,9 @@ export function expectCardFollowsPolicy(card: Card, cardId: string, order: FhirR
   const allowed = allowedWords(fixture);
   expect(words(card.summary).filter((w) => !allowed.has(w))).toEqual([]);
   const label = recordLabel(order);
-  const orderNamed = [label?.toLowerCase(), ...orderShortNames()].some((n) => n !== undefined && summary.includes(n));
+  // §5: a code sent without a display is named from the knowledge.
+  const orderNames = [label, ...orderShortNames(), ...knowledgeDisplays(order)].map((n) => n?.toLowerCase());
+  const orderNamed = orderNames.some((n) => n !== undefined && summary.includes(n));
   expect(orderNamed).toBe(true);
   expect(conditionNames(fixture).some((n) => summary.includes(n))).toBe(true);
   expect(card.summary).not.toContain(patientId);
@@ -488,4 +490,14 @@ export function expectCardFollowsPolicy(card: Card, cardId: string, order: FhirR
     }
     expect(reasons.map((r) => (r.display ?? '').toLowerCase())).toEqual(OVERRIDE_REASONS_BY_ROW[row]);
   }
+}
+
+/** A request built in code, read as the fixtures on disk are (for the policy matrix). */
+export function fixtureOf(name: string, hook: HookName, body: unknown): Fixture {
+  return { file: `${name}.${hook}.json`, hook, body, parsed: HookRequest.parse(body) };
+}
+
+/** The cards of a 200 answer, parsed as the checks above read them. */
+export function parseCards(body: unknown): Card[] {
+  return CardsResponse.parse(body).cards;
 }

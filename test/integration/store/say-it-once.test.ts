@@ -266,6 +266,20 @@ describeEachStore('saying it once', (location, kind) => {
     expect((after?.issued ?? 0) - (before?.issued ?? 0)).toBe(1);
   });
 
+  it('records a held-back card of a retried call once', async () => {
+    const clock = testClock();
+    const patientId = newPatient();
+    const before = (await (await openInstance(location(), clock.now)).store.report({ from: '2026-11-24', to: '2026-11-24' })).cards.find((c) => c.cardId === INFO);
+    const instance = await openInstance(location(), clock.now);
+    expect(cardIds(await call(instance, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-retried')] }))).toEqual([INFO]);
+    const held = callBody('order-select', { patientId, orders: [calfMassageOrder(patientId, 'o-retried')] });
+    expect(await send(instance, 'order-select', held)).toEqual([]);
+    clock.advanceHours(0.01);
+    expect(await send(instance, 'order-select', held)).toEqual([]);
+    const after = (await instance.store.report({ from: '2026-11-24', to: '2026-11-24' })).cards.find((c) => c.cardId === INFO);
+    expect((after?.suppressedByReason['info-already-shown'] ?? 0) - (before?.suppressedByReason['info-already-shown'] ?? 0)).toBe(1);
+  });
+
   it('shows an unanswered warning on the order hooks and an unanswered critical card on every hook, each time', async () => {
     const clock = testClock();
     const instance = await openInstance(location(), clock.now);
@@ -332,11 +346,11 @@ describeEachStore('saying it once', (location, kind) => {
     const seed = await openInstance(location(), clock.now);
     expect(cardIds(await call(seed, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-down')] }))).toEqual([INFO]);
 
-    const failing = await openInstance(location(), clock.now, { history: { shownSince: () => Promise.reject(new Error('database down')) } });
+    const failing = await openInstance(location(), clock.now, { history: { pastDecisions: () => Promise.reject(new Error('database down')) } });
     expect(cardIds(await call(failing, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-down')] }))).toEqual([INFO]);
     expect(await counterValue(failing.metrics, 'cds_decision_history_misses_total', { outcome: 'error' })).toBe(1);
 
-    const hanging = await openInstance(location(), clock.now, { history: { shownSince: () => new Promise(() => undefined) }, historyBudgetMs: 5 });
+    const hanging = await openInstance(location(), clock.now, { history: { pastDecisions: () => new Promise(() => undefined) }, historyBudgetMs: 5 });
     expect(cardIds(await call(hanging, 'order-sign', { patientId, orders: [calfMassageOrder(patientId, 'o-down')] }))).toEqual([INFO]);
     expect(await counterValue(hanging.metrics, 'cds_decision_history_misses_total', { outcome: 'timeout' })).toBe(1);
   });

@@ -12,6 +12,12 @@ describe('inSentence', () => {
     ['NECK MASSAGE', 'neck massage'],
     ['HVLA CERVICAL MANIPULATION C5-C6', 'HVLA cervical manipulation C5-C6'],
     ['  Spinal   stenosis, cervical region ', 'spinal stenosis, cervical region'],
+    ['Massage Therapy', 'massage therapy'],
+    ['Chiropractic Manipulative Treatment, Spinal, 1-2 Regions', 'chiropractic manipulative treatment, spinal, 1-2 regions'],
+    ['MRI Cervical Spine', 'MRI cervical spine'],
+    ['Massage', 'massage'],
+    ['Massage of the Neck', 'massage of the neck'],
+    ['Massage of neck and Shoulders', 'massage of neck and Shoulders'],
   ])('takes %j into a sentence as %j', (text, expected) => {
     expect(inSentence(text, ACRONYMS)).toBe(expected);
   });

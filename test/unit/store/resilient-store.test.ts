@@ -11,7 +11,7 @@ function fakeStore(): AnalyticsStore & { closed: boolean } {
     closed: false,
     recordIssued: async () => undefined,
     recordSuppressed: async () => undefined,
-    shownSince: async () => [],
+    pastDecisions: async () => [],
     claimToken: async () => true,
     recordFeedback: async () => ({ stored: 1, duplicates: 0 }),
     report: async () => ({ from: '2026-11-01', to: '2026-11-01', cards: [], unknownCardFeedback: { accepted: 0, overridden: 0, total: 0 } }),
