@@ -15,29 +15,50 @@ export interface Classification {
   readonly regionUnknown: boolean;
 }
 
-const NONE: Classification = { classes: new Set(), matchedBy: 'none', codings: [], textSuspected: false, regionUnknown: false };
+const NONE: Classification = Object.freeze({ classes: new Set<KnowledgeClass>(), matchedBy: 'none', codings: Object.freeze([]), textSuspected: false, regionUnknown: false });
 
-/** Adds the classes of the concept's recognised codings; returns whether one was a stenosis without a region. */
-function addCodeClasses(concept: Concept, knowledge: Knowledge, classes: Set<KnowledgeClass>, recognised: Coding[]): boolean {
-  let regionUnknown = false;
+/** What the codings and texts of one reading found; its set and list are made only on a first hit. */
+interface Found {
+  classes: Set<KnowledgeClass> | undefined;
+  recognised: Coding[] | undefined;
+  regionUnknown: boolean;
+  suspected: boolean;
+}
+
+function nothingFound(): Found {
+  return { classes: undefined, recognised: undefined, regionUnknown: false, suspected: false };
+}
+
+/** Adds the classes of the concept's recognised codings and whether one was a stenosis without a region. */
+function addCodeClasses(concept: Concept, knowledge: Knowledge, found: Found): void {
   for (const coding of concept.codings) {
     if (!coding.system || !coding.code) continue;
     const info = knowledge.codes.lookup(coding.system, coding.code);
     if (!info) continue;
-    recognised.push(coding);
+    (found.recognised ??= []).push(coding);
+    const classes = (found.classes ??= new Set());
     for (const cls of info.classes) classes.add(cls);
-    regionUnknown ||= info.regionUnknown;
+    found.regionUnknown ||= info.regionUnknown;
   }
-  return regionUnknown;
 }
 
-/** Adds the text classes one text matches; returns whether the match was suspected. */
-function addTextClasses(text: string, knowledge: Knowledge, textClasses: readonly TextClass[], classes: Set<KnowledgeClass>): boolean {
+/** Adds the text classes one text matches, and whether the match was suspected. */
+function addTextClasses(text: string, knowledge: Knowledge, textClasses: readonly TextClass[], found: Found): void {
   const match = knowledge.text.match(text);
+  if (match.classes.size === 0) return;
   for (const cls of match.classes) {
-    if (textClasses.includes(cls)) classes.add(cls);
+    if (textClasses.includes(cls)) (found.classes ??= new Set()).add(cls);
   }
-  return match.classes.size > 0 && match.suspected;
+  found.suspected ||= match.suspected;
+}
+
+/** The classification of what was found: by code when a coding was recognised, else by text, else none. */
+function classificationOf(found: Found): Classification {
+  if (found.recognised !== undefined && found.classes !== undefined) {
+    return { classes: found.classes, matchedBy: 'code', codings: found.recognised, textSuspected: false, regionUnknown: found.regionUnknown };
+  }
+  if (found.classes === undefined) return NONE;
+  return { classes: found.classes, matchedBy: 'text', codings: [], textSuspected: found.suspected, regionUnknown: false };
 }
 
 /**
@@ -46,15 +67,13 @@ function addTextClasses(text: string, knowledge: Knowledge, textClasses: readonl
  */
 export function classifyConcept(concept: Concept | undefined, knowledge: Knowledge, textClasses: readonly TextClass[]): Classification {
   if (!concept) return NONE;
-  const classes = new Set<KnowledgeClass>();
-  const recognised: Coding[] = [];
-  const regionUnknown = addCodeClasses(concept, knowledge, classes, recognised);
-  if (recognised.length > 0) return { classes, matchedBy: 'code', codings: recognised, textSuspected: false, regionUnknown };
-
-  let suspected = false;
-  for (const text of conceptTexts(concept)) suspected = addTextClasses(text, knowledge, textClasses, classes) || suspected;
-  if (classes.size === 0) return NONE;
-  return { classes, matchedBy: 'text', codings: [], textSuspected: suspected, regionUnknown: false };
+  const found = nothingFound();
+  addCodeClasses(concept, knowledge, found);
+  if (found.recognised === undefined) {
+    if (concept.text) addTextClasses(concept.text, knowledge, textClasses, found);
+    else for (const coding of concept.codings) if (coding.display !== undefined) addTextClasses(coding.display, knowledge, textClasses, found);
+  }
+  return classificationOf(found);
 }
 
 /**
@@ -68,14 +87,10 @@ export function classifyConcepts(
   knowledge: Knowledge,
   textClasses: readonly TextClass[],
 ): Classification {
-  const classes = new Set<KnowledgeClass>();
-  const recognised: Coding[] = [];
-  let regionUnknown = false;
-  for (const concept of concepts) regionUnknown = addCodeClasses(concept, knowledge, classes, recognised) || regionUnknown;
-  if (recognised.length > 0) return { classes, matchedBy: 'code', codings: recognised, textSuspected: false, regionUnknown };
-
-  let suspected = false;
-  for (const text of [...concepts.flatMap(conceptTexts), ...moreTexts]) suspected = addTextClasses(text, knowledge, textClasses, classes) || suspected;
-  if (classes.size === 0) return NONE;
-  return { classes, matchedBy: 'text', codings: [], textSuspected: suspected, regionUnknown: false };
+  const found = nothingFound();
+  for (const concept of concepts) addCodeClasses(concept, knowledge, found);
+  if (found.recognised === undefined) {
+    for (const text of [...concepts.flatMap(conceptTexts), ...moreTexts]) addTextClasses(text, knowledge, textClasses, found);
+  }
+  return classificationOf(found);
 }

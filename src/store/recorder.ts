@@ -1,6 +1,6 @@
 import { errorKind, type Logger } from '../logger.js';
 import type { Metrics } from '../ops/types.js';
-import { StorableIssuedCard, StorableSuppressedCard, UnstorableCardError } from './analytics-store.js';
+import { isStorableIssuedCard, isStorableSuppressedCard, UnstorableCardError } from './analytics-store.js';
 import type { CardRecorder, IssuedCard, SuppressedCard } from './types.js';
 
 /** One queued write: a card shown, or a card held back. */
@@ -150,7 +150,7 @@ export function createCardRecorder(
       const storable: Entry[] = [];
       const malformed: Entry[] = [];
       for (const entry of entries) {
-        const ok = entry.kind === 'issued' ? StorableIssuedCard.safeParse(entry.card).success : StorableSuppressedCard.safeParse(entry.card).success;
+        const ok = entry.kind === 'issued' ? isStorableIssuedCard(entry.card) : isStorableSuppressedCard(entry.card);
         (ok ? storable : malformed).push(entry);
       }
       lose(malformed, 'malformed');
