@@ -49,7 +49,8 @@ export interface AnalyticsStore extends CardRecorder, DecisionHistory {
  */
 const HexHmac = z.string().regex(/^[0-9a-f]{64}$/, 'must be a hex HMAC-SHA256');
 
-export const StorableIssuedCard = z.object({
+/** What every card record carries, issued or held back. */
+const CardRecordFields = z.object({
   cardUuid: z.string().min(1).max(256),
   cardId: z.string().min(1).max(256),
   knowledgeVersion: z.string().min(1).max(256),
@@ -57,8 +58,11 @@ export const StorableIssuedCard = z.object({
   hook: z.string().min(1).max(256),
   hookInstance: z.string().min(1).max(256),
   indicator: z.enum(['info', 'warning', 'critical']),
-  issuedAt: z.iso.datetime({ offset: true }),
   patientHash: HexHmac,
+});
+
+export const StorableIssuedCard = CardRecordFields.extend({
+  issuedAt: z.iso.datetime({ offset: true }),
   orderHash: HexHmac.optional(),
 });
 export type StorableIssuedCard = z.infer<typeof StorableIssuedCard>;
@@ -79,18 +83,10 @@ export interface IssuedCardRow {
 }
 
 /** The checks a suppressed card must pass before it is stored (keys are hashes, never raw ids). */
-export const StorableSuppressedCard = z.object({
-  /** The uuid the card would have had: a retried call is recorded once. */
-  cardUuid: z.string().min(1).max(256),
-  cardId: z.string().min(1).max(256),
-  knowledgeVersion: z.string().min(1).max(256),
-  serviceId: z.string().min(1).max(256),
-  hook: z.string().min(1).max(256),
-  hookInstance: z.string().min(1).max(256),
-  indicator: z.enum(['info', 'warning', 'critical']),
+/** `cardUuid` is the uuid the card would have had: a retried call is recorded once. */
+export const StorableSuppressedCard = CardRecordFields.extend({
   reason: z.enum(SUPPRESSION_REASONS),
   suppressedAt: z.iso.datetime({ offset: true }),
-  patientHash: HexHmac,
   orderHash: HexHmac,
 });
 
