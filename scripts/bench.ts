@@ -16,7 +16,7 @@
  *   a. order-sign, 40 prefetched Conditions (coded and text, one cervical stenosis) + a neck massage order
  *   b. the same with WORKERS=2, against bare Express with two cluster workers
  *   c. suppression off and on (when the configuration knows SUPPRESSION_LOCKOUT_HOURS), a fresh patient per call
- *   d. sequential latency: 40 and 2,000 Conditions, service and bare; no prefetch with a FHIR server at 20 ms
+ *   d. sequential latency: 40 and 2,000 Conditions and one 110 KB free-text Condition, service and bare; no prefetch with a FHIR server at 20 ms
  *   e. heap allocated per call in a steady loop (service, bare, JSON.parse of the body alone)
  *
  * It prints figures and never asserts times.
@@ -43,7 +43,7 @@ import { buildService } from '../src/bootstrap.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { projectRoot } from '../src/paths.js';
-import { bodyTemplate, conditions, hookRequest, patient, prefetchFor, procedures, type BodyTemplate, type Json } from './lib/bench-records.js';
+import { bodyTemplate, conditions, hookRequest, longTextPrefetch, patient, prefetchFor, procedures, type BodyTemplate, type Json } from './lib/bench-records.js';
 import { startFhirMemoryServer } from './lib/fhir-memory-server.js';
 import { cpuMicros, processTree } from './lib/process-cpu.js';
 
@@ -595,6 +595,10 @@ async function main(): Promise<'serve' | 'done'> {
   scans.push(await scan('bare, 40-Condition body', `${bare1.url}${SERVICE_PATH}`, body40, scanSeconds, agent, minSamples));
   scans.push(await scan('order-sign, 2,000 Conditions', `${svc1.url}${SERVICE_PATH}`, body2000, scanSeconds, agent, minSamples));
   scans.push(await scan('bare, 2,000-Condition body', `${bare1.url}${SERVICE_PATH}`, body2000, scanSeconds, agent, minSamples));
+  const bodyLongText = bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, prefetch: longTextPrefetch(patientId) }), false);
+  await expectOneCard(`${svc1.url}${SERVICE_PATH}`, bodyLongText, agent, 'a 110 KB free-text Condition');
+  scans.push(await scan('order-sign, one 110 KB free-text Condition', `${svc1.url}${SERVICE_PATH}`, bodyLongText, scanSeconds, agent, minSamples));
+  scans.push(await scan('bare, the same body', `${bare1.url}${SERVICE_PATH}`, bodyLongText, scanSeconds, agent, minSamples));
 
   const fhir = await startFhirWorker(FHIR_LATENCY_MS, [patient('bench-patient'), ...conditions(40, 'bench-patient'), ...procedures('bench-patient')]);
   const fallbackBody = bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, fhirServer: fhir.baseUrl }), false);

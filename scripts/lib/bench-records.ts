@@ -128,6 +128,23 @@ export function prefetchFor(conditionCount: number, patientId: string): Json {
   return { patient: patient(patientId), conditions: searchset(conditions(conditionCount, patientId)), procedures: searchset(procedures(patientId)) };
 }
 
+/**
+ * A chart whose only Condition has no recognised coding and a long free text of repeated phrases
+ * (about 110 KB): text matching must stay linear in the text.
+ */
+export function longTextPrefetch(patientId: string): Json {
+  const text = 'cervical stenosis? '.repeat(6000);
+  const longText: Json = {
+    resourceType: 'Condition',
+    id: 'cond-long-text',
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    code: { text },
+    subject: { reference: `Patient/${patientId}` },
+    onsetDateTime: '2024-03-01',
+  };
+  return { patient: patient(patientId), conditions: searchset([longText]), procedures: searchset(procedures(patientId)) };
+}
+
 const PATIENT_SLOT = 'bench-patient-slot-0000';
 const HOOK_INSTANCE_SLOT = 'bench-hook-instance-slot-0000';
 
