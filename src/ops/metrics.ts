@@ -27,6 +27,26 @@ function bounded(value: string): string {
  * Pass a registry to collect into one the caller already owns; it must not hold default metrics yet.
  * @see https://prometheus.io/docs/practices/naming/
  */
+/** Most label sets a pre-bound cache keeps; beyond it each call binds its labels afresh. */
+const MAX_BOUND_LABEL_SETS = 1000;
+
+/**
+ * prom-client hashes the label object on every `observe`/`inc`; the hot path's label sets are few
+ * (service × status, card id × indicator), so each is bound once with `labels()` and kept.
+ */
+function boundLabels<T>(bind: (...values: string[]) => T): (...values: string[]) => T {
+  const cache = new Map<string, T>();
+  return (...values) => {
+    const key = values.join('\u0000');
+    let child = cache.get(key);
+    if (child === undefined) {
+      child = bind(...values);
+      if (cache.size < MAX_BOUND_LABEL_SETS) cache.set(key, child);
+    }
+    return child;
+  };
+}
+
 export function createMetrics(registry: Registry = new Registry()): ServiceMetrics {
   collectDefaultMetrics({ register: registry });
 
@@ -88,13 +108,16 @@ export function createMetrics(registry: Registry = new Registry()): ServiceMetri
     registers: [registry],
   });
 
+  const requestSeries = boundLabels((service, status) => requestDuration.labels({ service: bounded(service), status }));
+  const cardSeries = boundLabels((cardId, indicator) => cards.labels({ card_id: bounded(cardId), indicator: bounded(indicator) }));
+
   return {
     registry,
     observeRequest({ service, status }, seconds) {
-      requestDuration.observe({ service: bounded(service), status: String(status) }, seconds);
+      requestSeries(service, String(status)).observe(seconds);
     },
     countCard({ cardId, indicator }) {
-      cards.inc({ card_id: bounded(cardId), indicator: bounded(indicator) });
+      cardSeries(cardId, indicator).inc();
     },
     countPrefetch({ key, outcome }) {
       prefetch.inc({ key: bounded(key), outcome });

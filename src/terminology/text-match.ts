@@ -5,8 +5,8 @@ type Tokens = readonly string[];
 
 interface CompiledPhrase {
   readonly tokens: Tokens;
-  readonly requires: readonly Tokens[] | undefined;
-  readonly unless: readonly Tokens[] | undefined;
+  readonly requires: CueIndex | undefined;
+  readonly unless: CueIndex | undefined;
 }
 
 /** A phrase with the position of its class in the rules. */
@@ -37,28 +37,71 @@ export function splitClauses(text: string): string[] {
   return text.split(/[;,]|\.(?!\d)|(?<!\d)\./);
 }
 
+/** The word itself or its plural ("stenoses" aside): compared in place, as this runs for every token of a text. */
 function wordMatches(token: string | undefined, word: string): boolean {
-  return token !== undefined && (token === word || (word !== '?' && token === `${word}s`));
+  if (token === undefined) return false;
+  if (token === word) return true;
+  return word !== '?' && token.length === word.length + 1 && token.endsWith('s') && token.startsWith(word);
 }
 
-/** Index of each position where `phrase` starts in `tokens`. */
-function findAll(tokens: Tokens, phrase: Tokens, from = 0, to = tokens.length): number[] {
-  const hits: number[] = [];
-  for (let i = from; i + phrase.length <= to; i += 1) {
-    let ok = true;
-    for (let j = 0; j < phrase.length; j += 1) {
-      if (!wordMatches(tokens[i + j], phrase[j] ?? '')) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) hits.push(i);
+function phraseAt(tokens: Tokens, phrase: Tokens, at: number): boolean {
+  for (let j = 0; j < phrase.length; j += 1) {
+    if (!wordMatches(tokens[at + j], phrase[j] ?? '')) return false;
   }
-  return hits;
+  return true;
 }
 
-function anyIn(tokens: Tokens, cues: readonly Tokens[], from: number, to: number): boolean {
-  return cues.some((cue) => findAll(tokens, cue, from, to).length > 0);
+/** Index of the first position where `phrase` starts in `tokens`, or -1. */
+function findFirst(tokens: Tokens, phrase: Tokens, from = 0, to = tokens.length): number {
+  for (let i = from; i + phrase.length <= to; i += 1) if (phraseAt(tokens, phrase, i)) return i;
+  return -1;
+}
+
+/**
+ * A list of cue phrases indexed by their first word (and its plural), so a text is scanned once
+ * for the whole list rather than once per cue: a long free text costs one pass per list.
+ */
+interface CueIndex {
+  readonly byFirst: ReadonlyMap<string, readonly Tokens[]>;
+  /** A cue of no words at all (a rule written without a letter or digit) matches anywhere. */
+  readonly hasEmpty: boolean;
+}
+
+function indexCues(cues: readonly Tokens[]): CueIndex {
+  const byFirst = new Map<string, Tokens[]>();
+  let hasEmpty = false;
+  for (const cue of cues) {
+    const first = cue[0];
+    if (first === undefined) {
+      hasEmpty = true;
+      continue;
+    }
+    for (const key of first === '?' ? [first] : [first, `${first}s`]) {
+      const list = byFirst.get(key) ?? [];
+      list.push(cue);
+      byFirst.set(key, list);
+    }
+  }
+  return { byFirst, hasEmpty };
+}
+
+/**
+ * Visits each occurrence of a cue of the list inside `tokens[from, to)`, by start position and,
+ * at one position, in the list's order; stops when `visit` returns true.
+ */
+function scanCues(tokens: Tokens, index: CueIndex, from: number, to: number, visit: (start: number, cue: Tokens) => boolean | void): void {
+  for (let i = from; i < to || (index.hasEmpty && i === to); i += 1) {
+    if (index.hasEmpty && visit(i, [])) return;
+    for (const cue of index.byFirst.get(tokens[i] ?? '') ?? []) {
+      if (i + cue.length <= to && phraseAt(tokens, cue, i) && visit(i, cue)) return;
+    }
+  }
+}
+
+function anyIn(tokens: Tokens, index: CueIndex, from: number, to: number): boolean {
+  let found = false;
+  scanCues(tokens, index, from, to, () => (found = true));
+  return found;
 }
 
 /** The first cue starting at or after `position` in a list sorted by start (binary search). */
@@ -94,13 +137,13 @@ export function clauseTokens(text: string, joinWords: ReadonlySet<string>): stri
 /** Compiles the text rules once at start-up. */
 export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
   const cues = {
-    negationBefore: rules.cues.negationBefore.map(tokenize),
-    negationAfter: rules.cues.negationAfter.map(tokenize),
-    suspicionBefore: rules.cues.suspicionBefore.map(tokenize),
+    negationBefore: indexCues(rules.cues.negationBefore.map(tokenize)),
+    negationAfter: indexCues(rules.cues.negationAfter.map(tokenize)),
+    suspicionBefore: indexCues(rules.cues.suspicionBefore.map(tokenize)),
     suspicionRightAfter: rules.cues.suspicionRightAfter.map(tokenize),
   };
-  const qualifiers = new Map<string, Tokens[]>(
-    Object.entries(rules.qualifiers).map(([name, words]) => [name, words.map(tokenize)]),
+  const qualifiers = new Map<string, CueIndex>(
+    Object.entries(rules.qualifiers).map(([name, words]) => [name, indexCues(words.map(tokenize))]),
   );
   const classes: Array<[TextClass, CompiledPhrase[]]> = [];
   for (const [cls, phrases] of Object.entries(rules.classes) as Array<[TextClass, TextRulesFile['classes'][TextClass]]>) {
@@ -114,8 +157,8 @@ export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
       })),
     ]);
   }
-  const siteCervical = rules.bodySite.cervical.map(tokenize);
-  const siteRemote = rules.bodySite.remote.map(tokenize);
+  const siteCervical = indexCues(rules.bodySite.cervical.map(tokenize));
+  const siteRemote = indexCues(rules.bodySite.remote.map(tokenize));
   const siteUnspecified = new Set(rules.bodySite.unspecifiedExactly.map((word) => tokenize(word).join(' ')));
   const joinWords = new Set([
     ...[...rules.bodySite.cervical, ...rules.bodySite.remote, ...rules.bodySite.unspecifiedExactly].flatMap(tokenize),
@@ -128,22 +171,22 @@ export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
    * constant time (the whole match stays linear in the length of the text).
    */
   function cueMap(tokens: Tokens): { negationEnd: number; suspicionEnd: number; after: Array<{ start: number; negatedAgain: boolean }> } {
-    const firstEnd = (list: readonly Tokens[]) => {
+    // Where the earliest-ending cue of the list ends: no cue starting later can end sooner.
+    const firstEnd = (index: CueIndex) => {
       let best = Number.POSITIVE_INFINITY;
-      for (const cue of list) {
-        const [first] = findAll(tokens, cue);
-        if (first !== undefined) best = Math.min(best, first + cue.length);
-      }
+      scanCues(tokens, index, 0, tokens.length, (start, cue) => {
+        if (start >= best) return true;
+        best = Math.min(best, start + cue.length);
+        return false;
+      });
       return best;
     };
+    // By start, as the scan visits them.
     const after: Array<{ start: number; negatedAgain: boolean }> = [];
-    for (const cue of cues.negationAfter) {
-      for (const at of findAll(tokens, cue)) {
-        const negatedAgain = DOUBLE_NEGATION.some((neg) => findAll(tokens, neg, Math.max(0, at - neg.length), at).length > 0);
-        after.push({ start: at, negatedAgain });
-      }
-    }
-    after.sort((a, b) => a.start - b.start);
+    scanCues(tokens, cues.negationAfter, 0, tokens.length, (at) => {
+      const negatedAgain = DOUBLE_NEGATION.some((neg) => findFirst(tokens, neg, Math.max(0, at - neg.length), at) !== -1);
+      after.push({ start: at, negatedAgain });
+    });
     return { negationEnd: firstEnd(cues.negationBefore), suspicionEnd: firstEnd(cues.suspicionBefore), after };
   }
 
@@ -154,7 +197,7 @@ export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
     const following = firstAtOrAfter(map.after, end);
     if (following) return following.negatedAgain ? { suspected: true } : undefined;
     const suspected =
-      map.suspicionEnd <= start || cues.suspicionRightAfter.some((cue) => findAll(tokens, cue, end, end + cue.length).length > 0);
+      map.suspicionEnd <= start || cues.suspicionRightAfter.some((cue) => findFirst(tokens, cue, end, end + cue.length) !== -1);
     return { suspected };
   }
 
@@ -193,8 +236,8 @@ export function compileTextRules(rules: TextRulesFile): CompiledTextRules {
     for (const tokens of clauseTokens(text, joinWords)) {
       let map: ReturnType<typeof cueMap> | undefined;
       // Whether the clause names a qualifier list, asked once per list and clause (a long clause repeats its phrases).
-      let namedLists: Map<readonly Tokens[], boolean> | undefined;
-      const named = (qualifier: readonly Tokens[]): boolean => {
+      let namedLists: Map<CueIndex, boolean> | undefined;
+      const named = (qualifier: CueIndex): boolean => {
         namedLists ??= new Map();
         let known = namedLists.get(qualifier);
         if (known === undefined) {

@@ -86,6 +86,24 @@ describe('text matching of record entries (clinical policy §1)', () => {
     expect(match.suspected).toBe(true);
   });
 
+  it('reads cues as far from the phrase as a long clause runs, on both sides', () => {
+    const filler = 'mild '.repeat(3000);
+    expect(classes(`No ${filler}cord compression`)).toEqual([]);
+    expect(classes(`Cord compression ${filler}ruled out`)).toEqual([]);
+    const notRuledOut = text.match(`Cord compression ${filler}not ruled out`);
+    expect([...notRuledOut.classes]).toEqual(['CORD']);
+    expect(notRuledOut.suspected).toBe(true);
+    const possible = text.match(`${filler}possible cord compression`);
+    expect([...possible.classes]).toEqual(['CORD']);
+    expect(possible.suspected).toBe(true);
+    expect(text.match(`${filler}cord compression`).suspected).toBe(false);
+  });
+
+  it('needs every word of a cue: a cue\'s first word alone negates nothing', () => {
+    expect(classes('Family history myelopathy')).toEqual(['CORD']);
+    expect(classes('Family history of myelopathy')).toEqual([]);
+  });
+
   it('classifies orders by their text', () => {
     expect(classes('Soft tissue massage')).toEqual(['MASSAGE']);
     expect(classes('Myofascial release')).toEqual(['MANUAL']);
