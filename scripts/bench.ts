@@ -1,8 +1,8 @@
 /**
  * Benchmark of the order-sign service against bare Express, in one run, loopback only:
  *
- *   npm run bench                      full run, under two minutes
- *   npm run bench -- --quick           about 35 s
+ *   npm run bench                      full run, about six minutes
+ *   npm run bench -- --quick           about two minutes
  *   npm run bench -- --profile DIR     CPU profile of the service under the 40-Condition load, summarised
  *
  * The service runs as in production, in its own process (`dist/src/server.js`: the real
@@ -11,7 +11,9 @@
  * {"cards":[]}). The load generator (autocannon, 20 connections) runs in this process and sends a
  * fresh `hookInstance` per call. CPU time per request is read from /proc for each server's whole
  * process tree (cluster workers included) over the requests it served: the figure that survives
- * a busy machine, unlike requests/s.
+ * a busy machine, unlike requests/s. Each service case is paired with bare Express: both are warmed
+ * up first (the JIT compiler keeps working for seconds, and its threads' CPU would count), then
+ * they take turns in short rounds and the medians are printed, with the range of the ratio.
  *
  *   a. order-sign, 40 prefetched Conditions (coded and text, one cervical stenosis) + a neck massage order
  *   b. the same with WORKERS=2, against bare Express with two cluster workers
@@ -245,6 +247,8 @@ interface Row {
   readonly cpuUs: number;
   readonly errors: number;
   readonly bare?: Row;
+  /** Service req/s over bare's, round by round. */
+  readonly ratios?: readonly number[];
 }
 
 async function autocannonRun(url: string, template: BodyTemplate, seconds: number): Promise<{ rps: number; p50: number; p99: number; total: number; errors: number }> {
@@ -260,14 +264,47 @@ async function autocannonRun(url: string, template: BodyTemplate, seconds: numbe
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total, errors: result.errors + result.timeouts + result.non2xx };
 }
 
-async function load(name: string, target: Target, template: BodyTemplate, seconds: number, warmupSeconds: number, bare?: Row): Promise<Row> {
-  const url = `${target.url}${SERVICE_PATH}`;
-  await autocannonRun(url, template, warmupSeconds);
+/** One timed round against a target: autocannon's figures and the CPU its process tree spent per request. */
+async function round(target: Target, template: BodyTemplate, seconds: number): Promise<Omit<Row, 'name'>> {
   const pids = target.pids();
   const before = cpuMicros(pids);
-  const result = await autocannonRun(url, template, seconds);
+  const result = await autocannonRun(`${target.url}${SERVICE_PATH}`, template, seconds);
   const cpu = cpuMicros(pids) - before;
-  return { name, rps: result.rps, p50: result.p50, p99: result.p99, cpuUs: cpu / Math.max(1, result.total), errors: result.errors, ...(bare ? { bare } : {}) };
+  return { rps: result.rps, p50: result.p50, p99: result.p99, cpuUs: cpu / Math.max(1, result.total), errors: result.errors };
+}
+
+const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+interface Schedule {
+  /** Seconds of load before the first timed round, per target (TurboFan keeps compiling for several seconds). */
+  readonly warmupSeconds: number;
+  readonly rounds: number;
+  readonly roundSeconds: number;
+}
+
+/**
+ * Bare Express and the service under the same load in alternating rounds, so a slow spell of the
+ * machine falls on both: each figure is the median over the rounds, and the ratio is the median of
+ * the per-round ratios (its range is printed beside it).
+ */
+async function compare(bareName: string, bare: Target, name: string, service: Target, template: BodyTemplate, schedule: Schedule): Promise<[Row, Row]> {
+  for (const target of [bare, service]) await autocannonRun(`${target.url}${SERVICE_PATH}`, template, schedule.warmupSeconds);
+  const bareRounds: Array<Omit<Row, 'name'>> = [];
+  const serviceRounds: Array<Omit<Row, 'name'>> = [];
+  for (let i = 0; i < schedule.rounds; i += 1) {
+    bareRounds.push(await round(bare, template, schedule.roundSeconds));
+    serviceRounds.push(await round(service, template, schedule.roundSeconds));
+  }
+  const summary = (rounds: ReadonlyArray<Omit<Row, 'name'>>) => ({
+    rps: median(rounds.map((r) => r.rps)),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    cpuUs: median(rounds.map((r) => r.cpuUs)),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+  });
+  const bareRow: Row = { name: bareName, ...summary(bareRounds) };
+  const ratios = serviceRounds.map((r, i) => r.rps / (bareRounds[i]?.rps ?? Number.NaN));
+  return [bareRow, { name, ...summary(serviceRounds), bare: bareRow, ratios }];
 }
 
 interface Scan {
@@ -484,7 +521,8 @@ async function profile(dir: string, seconds: number): Promise<void> {
   const [url]: unknown[] = await once(child, 'message');
   if (typeof url !== 'string') throw new Error('the profiled service did not report its URL');
   const template = bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, prefetch: prefetchFor(40, patientId) }), false);
-  await autocannonRun(`${url}${SERVICE_PATH}`, template, 2);
+  // Long enough for TurboFan to settle: a profile of code still being optimised misleads.
+  await autocannonRun(`${url}${SERVICE_PATH}`, template, 10);
   child.send('start');
   await once(child, 'message');
   const pid = child.pid ?? 0;
@@ -564,8 +602,7 @@ async function main(): Promise<'serve' | 'done'> {
     return 'done';
   }
 
-  const seconds = values.quick ? 2 : 5;
-  const warmup = values.quick ? 1 : 2;
+  const schedule: Schedule = values.quick ? { warmupSeconds: 4, rounds: 3, roundSeconds: 2 } : { warmupSeconds: 10, rounds: 5, roundSeconds: 3 };
   const scanSeconds = values.quick ? 1 : 2;
   const minSamples = values.quick ? 20 : 50;
   const startedAt = performance.now();
@@ -578,7 +615,7 @@ async function main(): Promise<'serve' | 'done'> {
   const suppressionOn = process.env[SUPPRESSION_SETTING] ?? '24';
   const suppression = suppressionCases(suppressionOn);
 
-  console.log(`node ${process.version}, ${cpus().length} CPUs; ${CONNECTIONS} connections, ${seconds} s per case after ${warmup} s of warm-up; body ${(body40.bytes / 1024).toFixed(0)} KB (40 Conditions), ${(body2000.bytes / 1024 / 1024).toFixed(1)} MB (2,000)`);
+  console.log(`node ${process.version}, ${cpus().length} CPUs; ${CONNECTIONS} connections; per pair of cases ${schedule.warmupSeconds} s of warm-up each, then ${schedule.rounds} alternating rounds of ${schedule.roundSeconds} s (medians); body ${(body40.bytes / 1024).toFixed(0)} KB (40 Conditions), ${(body2000.bytes / 1024 / 1024).toFixed(1)} MB (2,000)`);
   console.log(`Every call carries a fresh hookInstance; the service logs at info level (to /dev/null), records cards in SQLite and keeps metrics.\n`);
 
   const rows: Row[] = [];
@@ -588,8 +625,7 @@ async function main(): Promise<'serve' | 'done'> {
   const svc1 = await startService('service', { workers: 1, dataDir });
   await expectOneCard(`${svc1.url}${SERVICE_PATH}`, body40, agent, '40 Conditions');
   await expectOneCard(`${svc1.url}${SERVICE_PATH}`, body2000, agent, '2,000 Conditions');
-  const bareRow = await load('bare Express, 40-Condition body', bare1, body40, seconds, warmup);
-  rows.push(bareRow, await load('order-sign, 40 Conditions', svc1, body40, seconds, warmup, bareRow));
+  rows.push(...(await compare('bare Express, 40-Condition body', bare1, 'order-sign, 40 Conditions', svc1, body40, schedule)));
 
   scans.push(await scan('order-sign, 40 Conditions', `${svc1.url}${SERVICE_PATH}`, body40, scanSeconds, agent, minSamples));
   scans.push(await scan('bare, 40-Condition body', `${bare1.url}${SERVICE_PATH}`, body40, scanSeconds, agent, minSamples));
@@ -605,34 +641,36 @@ async function main(): Promise<'serve' | 'done'> {
   await expectOneCard(`${svc1.url}${SERVICE_PATH}`, fallbackBody, agent, 'no prefetch');
   scans.push(await scan(`no prefetch, FHIR server at ${FHIR_LATENCY_MS} ms`, `${svc1.url}${SERVICE_PATH}`, fallbackBody, scanSeconds, agent, minSamples));
   await fhir.stop();
-  await Promise.all([bare1.stop(), svc1.stop()]);
-
-  const bare2 = await startBare('bare, 2 workers', 2);
-  const svc2 = await startService('service, 2 workers', { workers: 2, dataDir });
-  await expectOneCard(`${svc2.url}${SERVICE_PATH}`, body40, agent, 'WORKERS=2');
-  const bare2Row = await load('bare Express, 2 workers', bare2, body40, seconds, warmup);
-  rows.push(bare2Row, await load('order-sign, 40 Conditions, WORKERS=2', svc2, body40, seconds, warmup, bare2Row));
-  await Promise.all([bare2.stop(), svc2.stop()]);
+  await svc1.stop();
 
   const fresh = body(40, true);
   for (const { label, value } of suppression) {
     const svc = await startService(`suppression ${label}`, { workers: 1, dataDir, env: value === undefined ? {} : { [SUPPRESSION_SETTING]: value } });
     await expectOneCard(`${svc.url}${SERVICE_PATH}`, fresh, agent, `suppression ${label}`);
-    rows.push(await load(`order-sign, 40 Conditions, fresh patient, suppression ${label} (${SUPPRESSION_SETTING}=${value ?? 'unset'})`, svc, fresh, seconds, warmup, bareRow));
+    const [, row] = await compare('bare Express, 40-Condition body', bare1, `order-sign, 40 Conditions, fresh patient, suppression ${label} (${SUPPRESSION_SETTING}=${value ?? 'unset'})`, svc, fresh, schedule);
+    rows.push(row);
     await svc.stop();
   }
+  await bare1.stop();
+
+  const bare2 = await startBare('bare, 2 workers', 2);
+  const svc2 = await startService('service, 2 workers', { workers: 2, dataDir });
+  await expectOneCard(`${svc2.url}${SERVICE_PATH}`, body40, agent, 'WORKERS=2');
+  rows.push(...(await compare('bare Express, 2 workers', bare2, 'order-sign, 40 Conditions, WORKERS=2', svc2, body40, schedule)));
+  await Promise.all([bare2.stop(), svc2.stop()]);
   agent.destroy();
   const heap = await heapProbe(values.quick);
   rmSync(dataDir, { recursive: true, force: true });
 
   printTable(
-    ['case', 'req/s', 'p50 ms', 'p99 ms', 'x bare', 'CPU µs/req', 'bare CPU µs/req', 'errors'],
+    ['case', 'req/s', 'p50 ms', 'p99 ms', 'x bare', 'x bare, rounds', 'CPU µs/req', 'bare CPU µs/req', 'errors'],
     rows.map((r) => [
       r.name,
       r.rps.toFixed(0),
       String(r.p50),
       String(r.p99),
-      r.bare ? (r.rps / r.bare.rps).toFixed(2) : '1.00',
+      r.ratios ? median(r.ratios).toFixed(2) : '1.00',
+      r.ratios ? `${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)}` : '',
       r.cpuUs.toFixed(0),
       (r.bare ?? r).cpuUs.toFixed(0),
       String(r.errors),
