@@ -18,7 +18,7 @@
  *   a. order-sign, 40 prefetched Conditions (coded and text, one cervical stenosis) + a neck massage order
  *   b. the same with WORKERS=2, against bare Express with two cluster workers
  *   c. suppression off and on (when the configuration knows SUPPRESSION_LOCKOUT_HOURS), a fresh patient per call
- *   d. sequential latency: 40 and 2,000 Conditions and one 110 KB free-text Condition, service and bare; no prefetch with a FHIR server at 20 ms
+ *   d. sequential latency: 40 and 2,000 Conditions and one 110 KB free-text Condition, service and bare; no prefetch with a FHIR server at 20 ms, beside that server's own search time
  *   e. heap allocated per call in a steady loop (service, bare, JSON.parse of the body alone)
  *
  * It prints figures and never asserts times.
@@ -328,7 +328,24 @@ async function scan(label: string, url: string, template: BodyTemplate, seconds:
     samples.push(performance.now() - started);
     if (status !== 200) throw new Error(`${label}: status ${status}`);
   }
-  samples.sort((a, b) => a - b);
+  return summariseLatencies(label, samples);
+}
+
+/** Sequential GETs of one URL (the FHIR server's own answer time, beside the service's no-prefetch case). */
+async function searchScan(label: string, url: string, samplesWanted: number): Promise<Scan> {
+  const samples: number[] = [];
+  for (let i = 0; i < samplesWanted; i += 1) {
+    const started = performance.now();
+    const response = await fetch(url);
+    await response.text();
+    samples.push(performance.now() - started);
+    if (!response.ok) throw new Error(`${label}: status ${response.status}`);
+  }
+  return summariseLatencies(label, samples);
+}
+
+function summariseLatencies(label: string, unsorted: readonly number[]): Scan {
+  const samples = [...unsorted].sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? Number.NaN;
   return { label, n: samples.length, p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
 }
@@ -640,6 +657,7 @@ async function main(): Promise<'serve' | 'done'> {
   const fallbackBody = bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, fhirServer: fhir.baseUrl }), false);
   await expectOneCard(`${svc1.url}${SERVICE_PATH}`, fallbackBody, agent, 'no prefetch');
   scans.push(await scan(`no prefetch, FHIR server at ${FHIR_LATENCY_MS} ms`, `${svc1.url}${SERVICE_PATH}`, fallbackBody, scanSeconds, agent, minSamples));
+  scans.push(await searchScan(`the FHIR server alone: its Condition search (${FHIR_LATENCY_MS} ms added)`, `${fhir.baseUrl}/Condition?patient=bench-patient`, minSamples));
   await fhir.stop();
   await svc1.stop();
 
