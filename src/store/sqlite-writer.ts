@@ -14,11 +14,13 @@ export interface SqliteWriterOptions {
   readonly file: string;
   readonly busyTimeoutMs: number;
   readonly statements: WriterStatements;
+  /** Shortest time between two commits in ms; writes in between join the next transaction. Default {@link COMMIT_SPACING_MS}. */
+  readonly commitSpacingMs?: number;
 }
 
-/** Writes issued and suppressed cards on a thread of its own, one transaction per batch. */
+/** Writes issued and suppressed cards on a thread of its own; writes close together share one transaction. */
 export interface SqliteWriter {
-  /** Resolves once the batch is committed (`synchronous = FULL`); rejects with the database's error kind. */
+  /** Resolves once the transaction holding these rows is committed (`synchronous = FULL`); rejects with the database's error kind. */
   write(issued: readonly IssuedCardRow[], suppressed: readonly SuppressedCardRow[]): Promise<void>;
   /** Finishes the writes sent, then stops the thread and closes its connection. */
   close(): Promise<void>;
@@ -74,62 +76,120 @@ export class SqliteWriteError extends Error {
   }
 }
 
+/** Shortest time between two commits by default, in ms (see {@link SqliteWriterOptions.commitSpacingMs}). */
+export const COMMIT_SPACING_MS = 15;
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** The rows of the next transaction and the writes waiting on it. */
+interface OpenBatch {
+  readonly issued: IssuedCardRow[];
+  readonly suppressed: SuppressedCardRow[];
+  readonly waiters: Waiter[];
+}
+
 /**
  * Starts the writer thread on the (already migrated) database file. The event loop no longer
- * waits on SQLite's fsync: a batch costs a message each way. The thread keeps the process up only
- * while writes are pending.
+ * waits on SQLite's fsync: a batch costs a message each way. Writes that arrive while a commit is
+ * under way, or within the spacing after one, join one transaction: a commit with
+ * `synchronous = FULL` costs an fsync (about 250 µs of CPU and some milliseconds here), so under
+ * load many cards share one. The thread keeps the process up only while writes are pending.
  */
 export function startSqliteWriter(options: SqliteWriterOptions): SqliteWriter {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const spacingMs = options.commitSpacingMs ?? COMMIT_SPACING_MS;
   const worker = new Worker(WRITER_PROGRAM, {
     eval: true,
     workerData: { driver, file: options.file, busyTimeoutMs: Math.trunc(options.busyTimeoutMs), statements: options.statements },
   });
   worker.unref();
-  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-  const inFlight = new Set<Promise<void>>();
+  /** The transaction sent to the thread and not yet answered. */
+  let committing: { readonly id: number; readonly batch: OpenBatch } | undefined;
+  let open: OpenBatch | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let lastCommitEnded = Number.NEGATIVE_INFINITY;
   let nextId = 0;
   let stopped: Error | undefined;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
 
+  const settle = (batch: OpenBatch, error: Error | undefined): void => {
+    for (const waiter of batch.waiters) {
+      if (error) waiter.reject(error);
+      else waiter.resolve();
+    }
+  };
+
+  /** Sends the open batch as one transaction. */
+  const send = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    const batch = open;
+    if (!batch || committing || stopped) return;
+    open = undefined;
+    nextId += 1;
+    committing = { id: nextId, batch };
+    worker.postMessage({ id: nextId, issued: batch.issued, suppressed: batch.suppressed });
+  };
+
+  /** Sends the open batch once no commit is under way and the spacing since the last one has passed. */
+  const schedule = (): void => {
+    if (!open || committing || timer || stopped) return;
+    const wait = lastCommitEnded + spacingMs - performance.now();
+    if (wait <= 0) send();
+    else timer = setTimeout(send, wait);
+  };
+
   const failAll = (error: Error): void => {
     stopped ??= error;
-    for (const waiter of pending.values()) waiter.reject(error);
-    pending.clear();
+    clearTimeout(timer);
+    timer = undefined;
+    const batches = [committing?.batch, open].filter((b): b is OpenBatch => b !== undefined);
+    committing = undefined;
+    open = undefined;
+    for (const batch of batches) settle(batch, error);
     worker.unref();
   };
   worker.on('message', (message: unknown) => {
     const reply = WriterReply.safeParse(message);
-    if (!reply.success) return;
-    const waiter = pending.get(reply.data.id);
-    if (!waiter) return;
-    pending.delete(reply.data.id);
-    if (pending.size === 0) worker.unref();
-    if (reply.data.error) waiter.reject(new SqliteWriteError(reply.data.error.name, reply.data.error.code));
-    else waiter.resolve();
+    if (!reply.success || committing?.id !== reply.data.id) return;
+    const { batch } = committing;
+    committing = undefined;
+    lastCommitEnded = performance.now();
+    settle(batch, reply.data.error ? new SqliteWriteError(reply.data.error.name, reply.data.error.code) : undefined);
+    if (open) schedule();
+    else worker.unref();
   });
   worker.on('error', (error) => failAll(new SqliteWriteError(error.name, undefined)));
   worker.on('exit', () => failAll(new SqliteWriteError('writer stopped', undefined)));
 
+  /** Resolves when nothing is waiting to be written (each write's own outcome is its caller's). */
+  const drained = async (): Promise<void> => {
+    while (open || committing) {
+      const batch = committing?.batch ?? open;
+      if (!batch) break;
+      send();
+      await new Promise<void>((resolve) => batch.waiters.push({ resolve, reject: () => resolve() }));
+    }
+  };
+
   return {
     write(issued, suppressed) {
       if (stopped) return Promise.reject(stopped);
-      nextId += 1;
-      const id = nextId;
-      const written = new Promise<void>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker.ref();
-        worker.postMessage({ id, issued, suppressed });
-      });
-      inFlight.add(written);
-      const forget = (): void => void inFlight.delete(written);
-      written.then(forget, forget);
+      const batch = (open ??= { issued: [], suppressed: [], waiters: [] });
+      batch.issued.push(...issued);
+      batch.suppressed.push(...suppressed);
+      const written = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+      worker.ref();
+      schedule();
       return written;
     },
 
     async close() {
       if (stopped) return;
-      await Promise.allSettled(inFlight);
+      await drained();
       worker.ref();
       worker.postMessage({ close: true });
       await exited;

@@ -154,6 +154,25 @@ describe('SQLite analytics store', () => {
     expect(fromFirst.cards[0]).toMatchObject({ cardId: CSM, issued: 1, overridden: 6 });
   });
 
+  it('commits every card of writes sent close together, each write settled only once its rows are stored', async () => {
+    const store = await harness.open();
+    const writes = Array.from({ length: 60 }, (_, i) => store.recordIssued([issuedCard(`burst-${i}`, CSM, '2026-11-01T09:00:00Z')]));
+    // Each write, once settled, is readable from another connection to the file.
+    const settled = writes.map((write, i) =>
+      write.then(() => {
+        const db = new Database(harness.file, { readonly: true });
+        try {
+          return db.prepare('SELECT count(*) AS n FROM issued_cards WHERE card_uuid = ?').pluck().get(`burst-${i}`);
+        } finally {
+          db.close();
+        }
+      }),
+    );
+    expect(await Promise.all(settled)).toEqual(Array.from({ length: 60 }, () => 1));
+    const report = await store.report(KNOWN_RANGE);
+    expect(report.cards[0]).toMatchObject({ cardId: CSM, issued: 60 });
+  });
+
   it('waits for another process holding the write lock, then writes', async () => {
     const store = await harness.open();
     const other = holdWriteLock(harness.file, { holdMs: 1000 });
