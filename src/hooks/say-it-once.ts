@@ -1,8 +1,17 @@
 import type { CdsCard } from '../cards/types.js';
 import type { Metrics } from '../ops/types.js';
 import { patientHash } from '../security/patient-hash.js';
-import type { CardRecorder, DecisionHistory, DecisionKey, IssuedCard, PastShowing, SuppressedCard, SuppressionReason } from '../store/types.js';
-import type { Evaluation } from './evaluate-hook.js';
+import type {
+  CardRecorder,
+  DecisionHistory,
+  DecisionKey,
+  IssuedCard,
+  PastShowing,
+  PastShowingsAnswer,
+  SuppressedCard,
+  SuppressionReason,
+} from '../store/types.js';
+import type { EvaluatedDecision, Evaluation } from './evaluate-hook.js';
 
 /** A decided card as the repeat rules see it: no wording, only the decision. */
 export interface DecidedCard {
@@ -18,6 +27,9 @@ export type RepeatVerdict = { readonly show: true; readonly repeat: boolean } | 
 
 const RANK: Readonly<Record<CdsCard['indicator'], number>> = { info: 0, warning: 1, critical: 2 };
 
+/** Shown, and not a repeat of the same call: also the verdict when the history missed. */
+const SHOWN: RepeatVerdict = Object.freeze({ show: true, repeat: false });
+
 /**
  * clinical-policy.md §6, for one card: shown again when it is the same call again (its uuid was
  * already shown), held back when the same decision was overridden within the lockout (unless the
@@ -26,7 +38,7 @@ const RANK: Readonly<Record<CdsCard['indicator'], number>> = { info: 0, warning:
  * showings after it count. Anything else is shown. Pure: the caller passes the past and the time.
  */
 export function judgeRepeat(card: DecidedCard, hook: string, past: readonly PastShowing[], nowMs: number, lockoutMs: number): RepeatVerdict {
-  if (card.orderHash === undefined) return { show: true, repeat: false };
+  if (card.orderHash === undefined) return SHOWN;
   const since = nowMs - lockoutMs;
   const same = past.filter((p) => p.orderHash === card.orderHash && p.cardId === card.cardId);
   if (same.some((p) => p.cardUuid === card.uuid)) return { show: true, repeat: true };
@@ -35,7 +47,7 @@ export function judgeRepeat(card: DecidedCard, hook: string, past: readonly Past
   for (const showing of same) {
     for (const answer of showing.answers) {
       if (answer.at < since || answer.at > nowMs) continue;
-      if (!latest || answer.at > latest.at) latest = { ...answer, indicator: showing.indicator };
+      if (!latest || answer.at > latest.at) latest = { outcome: answer.outcome, at: answer.at, indicator: showing.indicator };
     }
   }
   if (latest?.outcome === 'overridden' && RANK[card.indicator] <= RANK[latest.indicator]) return { show: false, reason: 'overridden' };
@@ -46,7 +58,7 @@ export function judgeRepeat(card: DecidedCard, hook: string, past: readonly Past
   if (card.indicator === 'warning' && hook === 'patient-view' && shown.some((p) => p.hook === 'patient-view')) {
     return { show: false, reason: 'patient-view-already-shown' };
   }
-  return { show: true, repeat: false };
+  return SHOWN;
 }
 
 /** The call a set of cards answers, as the step needs it. */
@@ -85,6 +97,43 @@ const HOUR_MS = 3_600_000;
 /** Answered when the lookup did not come back in time. */
 const TIMED_OUT = Symbol('timed out');
 
+/** What there is to look at when nothing is looked up (no store, suppression off, no order ids). */
+const NO_PAST: readonly PastShowing[] = [];
+
+/** Whether the store is still working on the answer (it did not answer on this thread). */
+function isPending(answer: PastShowingsAnswer): answer is Promise<readonly PastShowing[]> {
+  return !Array.isArray(answer);
+}
+
+/**
+ * Finds a decision's card by uuid as a Map of the cards would (the last one when uuids repeat,
+ * as they do when a test pins the ids), without building the Map for the usual single card.
+ */
+function cardLookup(cards: readonly CdsCard[]): (uuid: string) => CdsCard | undefined {
+  const only = cards.length === 1 ? cards[0] : undefined;
+  if (only) return (uuid) => (only.uuid === uuid ? only : undefined);
+  const byUuid = new Map(cards.map((card) => [card.uuid, card]));
+  return (uuid) => byUuid.get(uuid);
+}
+
+/**
+ * The fields every record about one decision of the call carries, shown or held back. Records
+ * add theirs with `Object.assign`: on Node 20 a spread followed by more properties takes a slow
+ * path costing microseconds.
+ */
+function recordFields(call: CallFacts, decision: EvaluatedDecision, patientKey: string, knowledgeVersion: string) {
+  return {
+    cardUuid: decision.uuid,
+    cardId: decision.cardId,
+    knowledgeVersion,
+    serviceId: call.serviceId,
+    hook: call.hook,
+    hookInstance: call.hookInstance,
+    indicator: decision.indicator,
+    patientHash: patientKey,
+  };
+}
+
 /**
  * Builds the step: one history lookup per call that has cards (none otherwise), bounded by the
  * budget; on a timeout or a failure every card is shown and the miss counted, so a card is never
@@ -93,30 +142,45 @@ const TIMED_OUT = Symbol('timed out');
 export function createSayItOnce(deps: SayItOnceDeps): SayItOnce {
   const lockoutMs = deps.lockoutHours * HOUR_MS;
 
-  async function pastFor(patientKey: string, keys: readonly DecisionKey[], now: Date): Promise<readonly PastShowing[] | undefined> {
-    if (!deps.history || lockoutMs === 0 || keys.length === 0) return [];
+  function missed(outcome: 'timeout' | 'error'): undefined {
+    deps.metrics?.countHistoryMiss({ outcome });
+    return undefined;
+  }
+
+  /** Waits for a pending answer for at most the budget. */
+  async function withinBudget(lookup: Promise<readonly PastShowing[]>): Promise<readonly PastShowing[] | undefined> {
+    lookup.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
       timer = setTimeout(() => resolve(TIMED_OUT), deps.budgetMs);
     });
-    const nowMs = now.getTime();
-    // Look back two lockouts: a card shown before the window may have been answered inside it.
-    const window = { since: new Date(nowMs - lockoutMs), lookbackFrom: new Date(nowMs - 2 * lockoutMs), now };
-    const lookup = deps.history.pastDecisions(patientKey, keys, window);
-    lookup.catch(() => undefined);
     try {
       const result = await Promise.race([lookup, timeout]);
-      if (result === TIMED_OUT) {
-        deps.metrics?.countHistoryMiss({ outcome: 'timeout' });
-        return undefined;
-      }
-      return result;
+      return result === TIMED_OUT ? missed('timeout') : result;
     } catch {
-      deps.metrics?.countHistoryMiss({ outcome: 'error' });
-      return undefined;
+      return missed('error');
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The past showings of the call's decisions, or undefined when the history missed (counted).
+   * An answer given on this thread (SQLite) has taken what it took and cannot be cut short, so
+   * only a pending one is raced against the budget: no timer for the local store.
+   */
+  function pastFor(patientKey: string, keys: readonly DecisionKey[], now: Date): readonly PastShowing[] | undefined | Promise<readonly PastShowing[] | undefined> {
+    if (!deps.history || lockoutMs === 0 || keys.length === 0) return NO_PAST;
+    const nowMs = now.getTime();
+    // Look back two lockouts: a card shown before the window may have been answered inside it.
+    const window = { since: new Date(nowMs - lockoutMs), lookbackFrom: new Date(nowMs - 2 * lockoutMs), now };
+    let answer: PastShowingsAnswer;
+    try {
+      answer = deps.history.pastDecisions(patientKey, keys, window);
+    } catch {
+      return missed('error');
+    }
+    return isPending(answer) ? withinBudget(answer) : answer;
   }
 
   return {
@@ -133,25 +197,26 @@ export function createSayItOnce(deps: SayItOnceDeps): SayItOnce {
       });
       const past = await pastFor(patientKey, keys, now);
       const cards: CdsCard[] = [];
-      const shown: Array<Evaluation['decisions'][number]> = [];
+      const shown: EvaluatedDecision[] = [];
       const issued: IssuedCard[] = [];
       const suppressed: SuppressedCard[] = [];
       const at = now.toISOString();
-      const byUuid = new Map(evaluation.cards.map((card) => [card.uuid, card]));
+      const cardFor = cardLookup(evaluation.cards);
       evaluation.decisions.forEach((decision, index) => {
-        const card = byUuid.get(decision.uuid);
+        const card = cardFor(decision.uuid);
         if (!card) return;
         const orderHash = orderHashes[index];
-        const verdict = past === undefined ? { show: true as const, repeat: false } : judgeRepeat({ ...decision, orderHash }, call.hook, past, nowMs, lockoutMs);
-        const base = { cardId: decision.cardId, knowledgeVersion: deps.knowledgeVersion, serviceId: call.serviceId, hook: call.hook, hookInstance: call.hookInstance, indicator: decision.indicator, patientHash: patientKey };
+        const decided: DecidedCard = { cardId: decision.cardId, indicator: decision.indicator, uuid: decision.uuid, orderHash };
+        const verdict = past === undefined ? SHOWN : judgeRepeat(decided, call.hook, past, nowMs, lockoutMs);
+        const fields = recordFields(call, decision, patientKey, deps.knowledgeVersion);
         if (verdict.show) {
           cards.push(card);
           shown.push(decision);
           if (!verdict.repeat) deps.metrics?.countCard({ cardId: decision.cardId, indicator: decision.indicator });
-          issued.push({ ...base, cardUuid: decision.uuid, issuedAt: at, ...(orderHash !== undefined ? { orderHash } : {}) });
+          issued.push(Object.assign(fields, orderHash !== undefined ? { issuedAt: at, orderHash } : { issuedAt: at }));
         } else if (orderHash !== undefined) {
           deps.metrics?.countSuppressed({ cardId: decision.cardId, reason: verdict.reason });
-          suppressed.push({ ...base, cardUuid: decision.uuid, reason: verdict.reason, suppressedAt: at, orderHash });
+          suppressed.push(Object.assign(fields, { reason: verdict.reason, suppressedAt: at, orderHash }));
         }
       });
       if (deps.recorder) {

@@ -133,10 +133,19 @@ function isKey(value: unknown): boolean {
   return typeof value === 'string' && value.length >= 1 && value.length <= 256;
 }
 
+/**
+ * The last instant `isUtcInstant` accepted. The records of a call share one instant and are
+ * checked twice (by the recorder, then by the store): the date round trip is paid once.
+ */
+let lastUtcInstant = '';
+
 function isUtcInstant(value: unknown): boolean {
   if (typeof value !== 'string' || !UTC_INSTANT.test(value)) return false;
+  if (value === lastUtcInstant) return true;
   const ms = Date.parse(value);
-  return Number.isFinite(ms) && new Date(ms).toISOString() === value;
+  if (!Number.isFinite(ms) || new Date(ms).toISOString() !== value) return false;
+  lastUtcInstant = value;
+  return true;
 }
 
 function isHexHmac(value: unknown): boolean {
@@ -177,6 +186,10 @@ export function isStorableSuppressedCard(card: SuppressedCard): boolean {
 /** The fields issued and suppressed rows share, copied one by one so no other key reaches a row. */
 type KeyFields = Pick<IssuedCardRow, 'cardUuid' | 'cardId' | 'knowledgeVersion' | 'serviceId' | 'hook' | 'hookInstance' | 'indicator'>;
 
+/*
+ * Rows are built as `Object.assign(keyFieldsOf(data), { ... })`, not `{ ...keyFieldsOf(data), ... }`:
+ * on Node 20 an object spread followed by more properties takes a slow path (microseconds per row).
+ */
 function keyFieldsOf(data: KeyFields): KeyFields {
   return {
     cardUuid: data.cardUuid,
@@ -189,18 +202,26 @@ function keyFieldsOf(data: KeyFields): KeyFields {
   };
 }
 
-/** Validates and normalises issued cards; throws `UnstorableCardError` naming the first bad one by index. */
+/** An instant as stored: UTC, millisecond precision (what `toISOString` gives). */
+function normalisedInstant(value: string): string {
+  return new Date(value).toISOString();
+}
+
+/**
+ * Validates and normalises issued cards; throws `UnstorableCardError` naming the first bad one by
+ * index. A card that passes the fast check already carries a normalised instant.
+ */
 export function toIssuedCardRows(cards: readonly IssuedCard[]): IssuedCardRow[] {
   return cards.map((card, index) => {
-    const data = fastIssued(card) ? card : storable(StorableIssuedCard, card, `issued card #${index}`);
-    const issuedAt = new Date(data.issuedAt).toISOString();
-    return {
-      ...keyFieldsOf(data),
+    const fast = fastIssued(card);
+    const data = fast ? card : storable(StorableIssuedCard, card, `issued card #${index}`);
+    const issuedAt = fast ? data.issuedAt : normalisedInstant(data.issuedAt);
+    return Object.assign(keyFieldsOf(data), {
       issuedAt,
       issuedDay: issuedAt.slice(0, 10),
       patientHash: data.patientHash,
       orderHash: data.orderHash ?? null,
-    };
+    });
   });
 }
 
@@ -217,16 +238,16 @@ function storable<T>(schema: z.ZodType<T>, record: unknown, what: string): T {
 /** Validates and normalises suppressed cards; throws `UnstorableCardError` naming the first bad one by index. */
 export function toSuppressedCardRows(cards: readonly SuppressedCard[]): SuppressedCardRow[] {
   return cards.map((card, index) => {
-    const data = fastSuppressed(card) ? card : storable(StorableSuppressedCard, card, `suppressed card #${index}`);
-    const suppressedAt = new Date(data.suppressedAt).toISOString();
-    return {
-      ...keyFieldsOf(data),
+    const fast = fastSuppressed(card);
+    const data = fast ? card : storable(StorableSuppressedCard, card, `suppressed card #${index}`);
+    const suppressedAt = fast ? data.suppressedAt : normalisedInstant(data.suppressedAt);
+    return Object.assign(keyFieldsOf(data), {
       reason: data.reason,
       suppressedAt,
       suppressedDay: suppressedAt.slice(0, 10),
       patientHash: data.patientHash,
       orderHash: data.orderHash,
-    };
+    });
   });
 }
 
@@ -269,9 +290,13 @@ export function toPastShowings(rows: readonly unknown[]): PastShowing[] {
   return [...byUuid.values()].map((entry) => entry.showing);
 }
 
-/** The named parameters of {@link decisionHistoryQuery}, in the order PostgreSQL numbers them. */
-export const DECISION_HISTORY_PARAMETERS = ['patient', 'order', 'card', 'uuid', 'lookback', 'since', 'now'] as const;
-type DecisionHistoryParameter = (typeof DECISION_HISTORY_PARAMETERS)[number];
+/** The named parameters of {@link decisionHistoryQuery}. */
+export type DecisionHistoryParameter = 'patient' | 'order' | 'card' | 'uuid' | 'lookback' | 'since' | 'now';
+
+/** The values of {@link decisionShownQuery}'s parameters for one decision in hand (`lookback` as stored). */
+export function decisionShownValues(patientHash: string, key: DecisionKey, lookback: string): Record<'patient' | 'order' | 'card' | 'lookback', string> {
+  return { patient: patientHash, order: key.orderHash, card: key.cardId, lookback };
+}
 
 /** The values of {@link decisionHistoryQuery}'s parameters for one decision in hand. */
 export function decisionHistoryValues(patientHash: string, key: DecisionKey, window: HistoryWindow): Record<DecisionHistoryParameter, string> {
@@ -296,6 +321,30 @@ export interface HistoryDialect {
   readonly indexedBy: (index: string) => string;
 }
 
+/** The issued cards of the decision in hand (`i` is `issued_cards`). */
+function sameDecision(p: HistoryDialect['parameter']): string {
+  return `i.patient_hash = ${p('patient')} AND i.order_hash = ${p('order')} AND i.card_id = ${p('card')}`;
+}
+
+/**
+ * Whether the decision was shown at or after the lookback: one row or none, read from the
+ * covering index `issued_cards_decision_time`. Most decisions are new, and for those this one
+ * probe is the whole lookup: when it finds nothing, {@link decisionHistoryQuery} finds nothing
+ * either, since every row it returns is an issued card of this decision shown at or after the
+ * lookback. The retry and latest-shown branches read this decision's issued cards from
+ * `lookback` or from `since`, which is never earlier (`since` is one lockout back, `lookback`
+ * two). The answer branches match feedback by its own decision keys, but join it to its issued
+ * card and ask that card's `issued_at` to be at or after `lookback`; and feedback keys are
+ * copies of that card's (taken when the feedback is stored, or when its card arrives; an issued
+ * card is never updated), so the card is of this decision.
+ */
+export function decisionShownQuery(dialect: HistoryDialect): string {
+  const p = dialect.parameter;
+  // The order makes PostgreSQL read the same index (a bound on time, not a walk through the decision's showings).
+  return `SELECT 1 FROM issued_cards i ${dialect.indexedBy('issued_cards_decision_time')}
+    WHERE ${sameDecision(p)} AND i.issued_at >= ${p('lookback')} ORDER BY i.issued_at DESC LIMIT 1`;
+}
+
 /**
  * The history lookup for one decision, in rows of {@link HistoryRow}: at most five, each found
  * through an index (`issued_cards` by decision and time, `card_feedback` by decision, outcome
@@ -304,7 +353,7 @@ export interface HistoryDialect {
 export function decisionHistoryQuery(dialect: HistoryDialect): string {
   const p = dialect.parameter;
   const nullTime = dialect.nullTime;
-  const decision = `i.patient_hash = ${p('patient')} AND i.order_hash = ${p('order')} AND i.card_id = ${p('card')}`;
+  const decision = sameDecision(p);
   const showing = 'i.card_uuid, i.card_id, i.order_hash, i.hook, i.indicator, i.issued_at AS shown_at';
   const inLockout = (column: string): string => `${column} >= ${p('since')} AND ${column} <= ${p('now')}`;
   const latestShown = (index: string, hook: string): string => `

@@ -3,15 +3,16 @@ import { z } from 'zod';
 import type { FeedbackItem } from '../cds/feedback-schema.js';
 import { errorKind, type Logger } from '../logger.js';
 import {
-  DECISION_HISTORY_PARAMETERS,
   decisionHistoryQuery,
-  decisionHistoryValues,
+  decisionShownQuery,
   toFeedbackRow,
   toIssuedCardRows,
   toPastShowings,
   toSuppressedCardRows,
   type AnalyticsStore,
+  type DecisionHistoryParameter,
   type FeedbackWriteResult,
+  type HistoryDialect,
 } from './analytics-store.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 import { buildReport, REPORT_QUERIES, type AnalyticsReport, type ReportQueryName, type ReportRange } from './report.js';
@@ -77,15 +78,62 @@ const CLAIM_TOKEN = {
 /** Claims expire; one in this many also clears expired ones. */
 const TOKEN_SWEEP_EVERY = 500;
 
-/** The history lookup for one decision, prepared once per connection by name. */
-const HISTORY_STATEMENT = {
-  name: 'decision-history',
-  text: decisionHistoryQuery({
-    parameter: (name) => `$${DECISION_HISTORY_PARAMETERS.indexOf(name) + 1}`,
-    nullTime: 'CAST(NULL AS timestamptz)',
-    indexedBy: () => '',
-  }),
+/**
+ * Where the batched history lookup reads each parameter: the call's from $1 to $4, a decision's
+ * own from its row `k` of the VALUES list (three parameters per decision from $5 on).
+ */
+const BATCH_PARAMETERS: Readonly<Record<DecisionHistoryParameter, string>> = {
+  patient: '$1',
+  lookback: '$2',
+  since: '$3',
+  now: '$4',
+  order: 'k.order_hash',
+  card: 'k.card_id',
+  uuid: 'k.card_uuid',
 };
+
+/** The history lookup's SQL in PostgreSQL, reading the parameters where {@link BATCH_PARAMETERS} says. */
+const BATCH_DIALECT: HistoryDialect = {
+  parameter: (name) => BATCH_PARAMETERS[name],
+  nullTime: 'CAST(NULL AS timestamptz)',
+  indexedBy: () => '',
+};
+
+/** Most decisions looked up in one statement; a call with more sends several, in parallel. */
+const MAX_BATCH = 8;
+
+/**
+ * The history lookup for `count` decisions in one statement (one round trip), prepared once per
+ * connection by name. Per decision the probe runs first, and the five branches only when it
+ * found a showing; as a LATERAL subquery with LIMIT 1 the probe stays one index read (as an
+ * EXISTS filter the planner may turn it into a hashed scan of the patient's history). The
+ * decisions come as a VALUES list rather than unnested arrays: the planner then knows their
+ * number and keeps the statement's generic plan, instead of planning it again on every call.
+ */
+function historyStatement(count: number): { readonly name: string; readonly text: string } {
+  const rows = Array.from({ length: count }, (_, index) => {
+    const first = 5 + 3 * index;
+    return `($${first}::text, $${first + 1}::text, $${first + 2}::text)`;
+  });
+  return {
+    name: `decision-history-${count}`,
+    text: `
+      SELECT h.* FROM (VALUES ${rows.join(', ')}) AS k(order_hash, card_id, card_uuid)
+      CROSS JOIN LATERAL (${decisionShownQuery(BATCH_DIALECT)}) AS shown
+      CROSS JOIN LATERAL (${decisionHistoryQuery(BATCH_DIALECT)}) AS h`,
+  };
+}
+
+const HISTORY_STATEMENTS = Array.from({ length: MAX_BATCH }, (_, index) => historyStatement(index + 1));
+
+/** The batched lookup for up to {@link MAX_BATCH} decisions, with its values. */
+function historyQuery(patientHash: string, keys: readonly DecisionKey[], instants: readonly string[]): pg.QueryConfig {
+  const statement = HISTORY_STATEMENTS[keys.length - 1];
+  if (!statement) throw new RangeError(`a history batch holds 1 to ${MAX_BATCH} decisions`);
+  const values: string[] = [patientHash, ...instants];
+  for (const key of keys) values.push(key.orderHash, key.cardId, key.cardUuid);
+  return { name: statement.name, text: statement.text, values };
+}
 
 /** Inserts a batch of feedback rows (one array per column), skipping ones already stored; returns how many were new. */
 const INSERT_FEEDBACK = `
@@ -180,12 +228,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     async pastDecisions(patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): Promise<readonly PastShowing[]> {
-      const results = await Promise.all(
-        keys.map((key) => {
-          const values = decisionHistoryValues(patientHash, key, window);
-          return pool.query({ ...HISTORY_STATEMENT, values: DECISION_HISTORY_PARAMETERS.map((name) => values[name]) });
-        }),
-      );
+      const instants = [window.lookbackFrom.toISOString(), window.since.toISOString(), window.now.toISOString()];
+      const batches: Array<readonly DecisionKey[]> = [];
+      for (let start = 0; start < keys.length; start += MAX_BATCH) batches.push(keys.slice(start, start + MAX_BATCH));
+      const results = await Promise.all(batches.map((batch) => pool.query(historyQuery(patientHash, batch, instants))));
       return toPastShowings(results.flatMap((result) => result.rows));
     },
 

@@ -145,23 +145,25 @@ export function createCardRecorder(
     if (suppressed.length > 0) await store.recordSuppressed(suppressed);
   }
 
+  /** Queues the storable entries while there is room; returns those it could not keep. */
+  function admit(entries: readonly Entry[]): { readonly malformed: Entry[]; readonly overflow: Entry[] } {
+    const malformed: Entry[] = [];
+    const overflow: Entry[] = [];
+    for (const entry of entries) {
+      const ok = entry.kind === 'issued' ? isStorableIssuedCard(entry.card) : isStorableSuppressedCard(entry.card);
+      if (!ok) malformed.push(entry);
+      else if (closed || queue.length >= maxQueued) overflow.push(entry);
+      else queue.push(entry);
+    }
+    return { malformed, overflow };
+  }
+
   function enqueue(entries: readonly Entry[]): void {
     try {
-      const storable: Entry[] = [];
-      const malformed: Entry[] = [];
-      for (const entry of entries) {
-        const ok = entry.kind === 'issued' ? isStorableIssuedCard(entry.card) : isStorableSuppressedCard(entry.card);
-        (ok ? storable : malformed).push(entry);
-      }
+      const { malformed, overflow } = admit(entries);
       lose(malformed, 'malformed');
-      if (closed) {
-        lose(storable, 'recorder closed');
-        return;
-      }
-      const room = Math.max(0, maxQueued - queue.length);
-      queue.push(...storable.slice(0, room));
-      lose(storable.slice(room), 'retry queue full');
-      if (failures === 0) schedule(0);
+      lose(overflow, closed ? 'recorder closed' : 'retry queue full');
+      if (!closed && failures === 0) schedule(0);
     } catch (error) {
       try {
         logger.error({ err: errorKind(error) }, 'recording issued cards failed');

@@ -2,7 +2,7 @@ import type { FeedbackItem } from '../cds/feedback-schema.js';
 import { errorKind, type Logger } from '../logger.js';
 import type { AnalyticsStore, FeedbackWriteResult } from './analytics-store.js';
 import type { AnalyticsReport, ReportRange } from './report.js';
-import type { DecisionKey, HistoryWindow, IssuedCard, PastShowing, SuppressedCard } from './types.js';
+import type { DecisionKey, HistoryWindow, IssuedCard, PastShowingsAnswer, SuppressedCard } from './types.js';
 
 export class StoreNotOpenError extends Error {
   override readonly name = 'StoreNotOpenError';
@@ -45,7 +45,9 @@ export function createResilientStore(open: () => Promise<AnalyticsStore>, logger
   return {
     recordIssued: async (cards: readonly IssuedCard[]) => current().recordIssued(cards),
     recordSuppressed: async (cards: readonly SuppressedCard[]) => current().recordSuppressed(cards),
-    pastDecisions: async (patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): Promise<readonly PastShowing[]> =>
+    // Not async: an answer the store gives on this thread is passed on as it is (no budget timer), and
+    // a store not open yet throws here, which the caller counts as a miss like a rejection.
+    pastDecisions: (patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): PastShowingsAnswer =>
       current().pastDecisions(patientHash, keys, window),
     recordFeedback: async (serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<FeedbackWriteResult> =>
       current().recordFeedback(serviceId, items, receivedAt),

@@ -7,12 +7,15 @@ import type { Logger } from '../logger.js';
 import {
   decisionHistoryQuery,
   decisionHistoryValues,
+  decisionShownQuery,
+  decisionShownValues,
   toFeedbackRow,
   toIssuedCardRows,
   toPastShowings,
   toSuppressedCardRows,
   type AnalyticsStore,
   type FeedbackWriteResult,
+  type HistoryDialect,
 } from './analytics-store.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 import { startSqliteWriter, type WriterStatements } from './sqlite-writer.js';
@@ -88,9 +91,9 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
       (SELECT order_hash FROM issued_cards WHERE card_uuid = @cardUuid),
       (SELECT card_id FROM issued_cards WHERE card_uuid = @cardUuid))
     ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`);
-  const selectHistory = db.prepare(
-    decisionHistoryQuery({ parameter: (name) => `@${name}`, nullTime: 'NULL', indexedBy: (index) => `INDEXED BY ${index}` }),
-  );
+  const historyDialect: HistoryDialect = { parameter: (name) => `@${name}`, nullTime: 'NULL', indexedBy: (index) => `INDEXED BY ${index}` };
+  const selectShown = db.prepare(decisionShownQuery(historyDialect)).pluck();
+  const selectHistory = db.prepare(decisionHistoryQuery(historyDialect));
   const claimToken = db.prepare(`
     INSERT INTO seen_tokens (token_key, forget_after) VALUES (?, ?)
     ON CONFLICT (token_key) DO UPDATE SET forget_after = excluded.forget_after
@@ -117,8 +120,15 @@ export function createSqliteStore(options: SqliteStoreOptions): AnalyticsStore {
       await writer.write([], toSuppressedCardRows(cards));
     },
 
-    async pastDecisions(patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): Promise<readonly PastShowing[]> {
-      const rows = keys.flatMap((key) => selectHistory.all(decisionHistoryValues(patientHash, key, window)));
+    // Answered on this thread, so returned as is: the caller arms no budget timer for it.
+    pastDecisions(patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): readonly PastShowing[] {
+      const lookback = window.lookbackFrom.toISOString();
+      const rows: unknown[] = [];
+      for (const key of keys) {
+        // A decision never shown since the lookback has no history (see decisionShownQuery): one index read.
+        if (selectShown.get(decisionShownValues(patientHash, key, lookback)) === undefined) continue;
+        for (const row of selectHistory.all(decisionHistoryValues(patientHash, key, window))) rows.push(row);
+      }
       return toPastShowings(rows);
     },
 

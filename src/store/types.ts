@@ -61,6 +61,13 @@ export interface HistoryWindow {
 }
 
 /**
+ * The answer of a history lookup: the showings themselves from a store that answers on the
+ * calling thread (SQLite), or a promise of them from one that must wait on the network
+ * (PostgreSQL). Only a pending answer needs the lookup budget.
+ */
+export type PastShowingsAnswer = readonly PastShowing[] | Promise<readonly PastShowing[]>;
+
+/**
  * What was shown and answered, by decision: the read side of "saying it once"
  * (clinical-policy.md §6). Writes go through the {@link CardRecorder}.
  */
@@ -69,7 +76,8 @@ export interface DecisionHistory {
    * For each decision in hand, only the past showings the repeat rules can turn on: the one with
    * the same card uuid (a retry), the latest within the lockout on any hook and on patient-view,
    * and the ones carrying the latest override and the latest acceptance within the lockout. A
-   * handful of rows whatever the length of the patient's history.
+   * handful of rows whatever the length of the patient's history. May throw (or reject) when the
+   * store cannot answer.
    */
-  pastDecisions(patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): Promise<readonly PastShowing[]>;
+  pastDecisions(patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): PastShowingsAnswer;
 }

@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
+import type { CdsCard } from '../../../src/cards/types.js';
 import { callIds } from '../../../src/hooks/call-ids.js';
-import { judgeRepeat, type DecidedCard } from '../../../src/hooks/say-it-once.js';
-import type { PastShowing } from '../../../src/store/types.js';
+import type { Evaluation } from '../../../src/hooks/evaluate-hook.js';
+import { createSayItOnce, judgeRepeat, type DecidedCard } from '../../../src/hooks/say-it-once.js';
+import type { Metrics } from '../../../src/ops/types.js';
+import { patientHash } from '../../../src/security/patient-hash.js';
+import type { CardRecorder, DecisionHistory, IssuedCard, PastShowing, SuppressedCard } from '../../../src/store/types.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-11-24T12:00:00Z');
@@ -63,6 +67,115 @@ describe('judgeRepeat (clinical-policy §6)', () => {
     expect(judgeRepeat({ ...card('info'), orderHash: 'c'.repeat(64) }, 'order-sign', past, NOW, LOCKOUT).show).toBe(true);
     expect(judgeRepeat(card('info', 'other-card'), 'order-sign', past, NOW, LOCKOUT).show).toBe(true);
     expect(judgeRepeat({ ...card('info'), orderHash: undefined }, 'order-sign', past, NOW, LOCKOUT).show).toBe(true);
+  });
+});
+
+const SECRET = 'unit-secret';
+const CALL = { serviceId: 'spine-safety-order-sign', hook: 'order-sign', hookInstance: 'hi-1', patientId: 'p1' } as const;
+const ORDER_REF = 'ServiceRequest/sr-1';
+
+function returnedCard(uuid: string, indicator: CdsCard['indicator'], cardId = 'a-card'): CdsCard {
+  return { uuid, summary: 's', detail: 'd', indicator, source: { label: 'l', topic: { system: 'urn:t', code: cardId } }, links: [] };
+}
+
+/** One warning about ServiceRequest/sr-1 and one info card about an order sent without an id. */
+function evaluation(): Evaluation {
+  return {
+    cards: [returnedCard('uuid-warn', 'warning'), returnedCard('uuid-info', 'info', 'other-card')],
+    decisions: [
+      { cardId: 'a-card', indicator: 'warning', uuid: 'uuid-warn', orderRef: ORDER_REF },
+      { cardId: 'other-card', indicator: 'info', uuid: 'uuid-info', orderRef: undefined },
+    ],
+  };
+}
+
+/** The warning's decision, overridden half an hour ago. */
+function overriddenPast(): PastShowing[] {
+  return [shown({ cardUuid: 'earlier', orderHash: patientHash(SECRET, ORDER_REF), answers: [{ outcome: 'overridden', at: NOW - HOUR / 2 }] })];
+}
+
+function recordingStep(history: DecisionHistory, budgetMs = 50) {
+  const issued: IssuedCard[] = [];
+  const suppressed: SuppressedCard[] = [];
+  const misses: string[] = [];
+  const recorder: CardRecorder = {
+    recordIssued: async (cards) => void issued.push(...cards),
+    recordSuppressed: async (cards) => void suppressed.push(...cards),
+  };
+  const metrics: Metrics = {
+    observeRequest: () => undefined,
+    countCard: () => undefined,
+    countPrefetch: () => undefined,
+    observeFhirCall: () => undefined,
+    countUnrecordedCards: () => undefined,
+    countFeedback: () => undefined,
+    countSuppressed: () => undefined,
+    countHistoryMiss: ({ outcome }) => void misses.push(outcome),
+  };
+  const step = createSayItOnce({ history, recorder, metrics, secret: SECRET, lockoutHours: 24, budgetMs, knowledgeVersion: 'kv-1', clock: () => new Date(NOW) });
+  return { step, issued, suppressed, misses };
+}
+
+const cardUuids = (cards: readonly CdsCard[]): string[] => cards.map((card) => card.uuid);
+
+describe('createSayItOnce', () => {
+  it('holds back by the answer of a history that answers on the calling thread, and records both cards', async () => {
+    const { step, issued, suppressed, misses } = recordingStep({ pastDecisions: () => overriddenPast() }, 0);
+    const result = await step.apply(CALL, evaluation());
+    expect(cardUuids(result.cards)).toEqual(['uuid-info']);
+    expect(result.shown.map((decision) => decision.uuid)).toEqual(['uuid-info']);
+    expect(misses).toEqual([]);
+    const common = { knowledgeVersion: 'kv-1', serviceId: CALL.serviceId, hook: CALL.hook, hookInstance: CALL.hookInstance, patientHash: patientHash(SECRET, 'p1') };
+    expect(issued).toEqual([{ ...common, cardUuid: 'uuid-info', cardId: 'other-card', indicator: 'info', issuedAt: new Date(NOW).toISOString() }]);
+    expect(issued[0]).not.toHaveProperty('orderHash');
+    expect(suppressed).toEqual([
+      { ...common, cardUuid: 'uuid-warn', cardId: 'a-card', indicator: 'warning', reason: 'overridden', suppressedAt: new Date(NOW).toISOString(), orderHash: patientHash(SECRET, ORDER_REF) },
+    ]);
+  });
+
+  it('holds back by the answer of a history that answers later, within the budget', async () => {
+    const { step, misses } = recordingStep({ pastDecisions: async () => overriddenPast() });
+    expect(cardUuids((await step.apply(CALL, evaluation())).cards)).toEqual(['uuid-info']);
+    expect(misses).toEqual([]);
+  });
+
+  it('shows every card and counts a timeout when the history answers after the budget', async () => {
+    const late = () => new Promise<PastShowing[]>((resolve) => setTimeout(() => resolve(overriddenPast()), 50));
+    const { step, issued, misses } = recordingStep({ pastDecisions: late }, 5);
+    expect(cardUuids((await step.apply(CALL, evaluation())).cards)).toEqual(['uuid-warn', 'uuid-info']);
+    expect(misses).toEqual(['timeout']);
+    expect(issued.map((card) => card.cardUuid)).toEqual(['uuid-warn', 'uuid-info']);
+  });
+
+  it('shows every card and counts an error when the history throws at once (a store not open yet) or rejects', async () => {
+    for (const pastDecisions of [
+      (): never => {
+        throw new Error('analytics store is not open yet');
+      },
+      () => Promise.reject(new Error('database down')),
+    ]) {
+      const { step, misses } = recordingStep({ pastDecisions });
+      expect(cardUuids((await step.apply(CALL, evaluation())).cards)).toEqual(['uuid-warn', 'uuid-info']);
+      expect(misses).toEqual(['error']);
+    }
+  });
+
+  it('asks the history only about decisions whose order has an id, with the keyed hashes and a two-lockout lookback', async () => {
+    const asked: unknown[] = [];
+    const { step } = recordingStep({
+      pastDecisions: (...args) => {
+        asked.push(args);
+        return [];
+      },
+    });
+    await step.apply(CALL, evaluation());
+    expect(asked).toEqual([
+      [
+        patientHash(SECRET, 'p1'),
+        [{ orderHash: patientHash(SECRET, ORDER_REF), cardId: 'a-card', cardUuid: 'uuid-warn' }],
+        { since: new Date(NOW - 24 * HOUR), lookbackFrom: new Date(NOW - 48 * HOUR), now: new Date(NOW) },
+      ],
+    ]);
   });
 });
 
