@@ -15,13 +15,15 @@ function entriesIn(style: EntryStyle) {
 const head = counted(['**Do now:**', `- ${words(9)}`]);
 const readings = counted([`- ${words(3, 'first')}`, `- ${words(3, 'second')}`, `- ${words(3, 'third')}`]);
 
+/** The detail's lines when it may have `maxWords` words. */
+const lay = (maxWords: number): string[] => layDetail({ head, entriesIn, keep: 2, readings }, maxWords).split('\n');
+/** What to do, and the heading of the record: every layout opens with them. */
+const OPENING = ['**Do now:**', `- ${words(9)}`, '', '**Record:**'];
+
 describe('layDetail', () => {
   it('shows every line, codes and readings when they fit', () => {
-    expect(layDetail({ head, entriesIn, keep: 2, readings }, 46).split('\n')).toEqual([
-      '**Do now:**',
-      `- ${words(9)}`,
-      '',
-      '**Record:**',
+    expect(lay(46)).toEqual([
+      ...OPENING,
       '- order order CODE',
       '- named named CODE',
       '- other other other other CODE',
@@ -36,28 +38,20 @@ describe('layDetail', () => {
   });
 
   it('drops the codes, then entries from the end with their count, before any reading', () => {
-    const detail = layDetail({ head, entriesIn, keep: 2, readings }, 38);
-    expect(detail).not.toContain('CODE');
-    expect(detail.split('\n').slice(4, 8)).toEqual(['- order order', '- named named', '- other other other other', '- 2 more on the record']);
-    expect(detail).toContain('- third third third');
+    const lines = lay(38);
+    expect(lines.join('\n')).not.toContain('CODE');
+    expect(lines.slice(4, 8)).toEqual(['- order order', '- named named', '- other other other other', '- 2 more on the record']);
+    expect(lines).toContain('- third third third');
   });
 
   it('drops the safer readings from the end once only the order and its named condition are left', () => {
-    expect(layDetail({ head, entriesIn, keep: 2, readings }, 21).split('\n')).toEqual([
-      '**Do now:**',
-      `- ${words(9)}`,
-      '',
-      '**Record:**',
-      '- order order',
-      '- named named',
-      '- 3 more on the record',
-    ]);
-    const two = layDetail({ head, entriesIn, keep: 2, readings }, 26);
+    expect(lay(21)).toEqual([...OPENING, '- order order', '- named named', '- 3 more on the record']);
+    const two = lay(26);
     expect(two).toContain('- second second second');
-    expect(two).not.toContain('third');
+    expect(two.join('\n')).not.toContain('third');
   });
 
   it('gives the shortest layout when none fits', () => {
-    expect(layDetail({ head, entriesIn, keep: 2, readings }, 5).split('\n')).toEqual(['**Do now:**', `- ${words(9)}`, '', '**Record:**', '- order order', '- named named']);
+    expect(lay(5)).toEqual([...OPENING, '- order order', '- named named']);
   });
 });
