@@ -1,13 +1,14 @@
 import type { Knowledge } from '../knowledge/load-knowledge.js';
-import type { CardTemplateFile, HookDefinitionFile } from '../knowledge/schemas.js';
+import type { CardCatalogueFile, CardTemplateFile, HookDefinitionFile } from '../knowledge/schemas.js';
 import { cleanConcept, isObject, objects, pruneEmpty, str, type Coding, type JsonObject } from '../fhir/json.js';
 import type { Decision, NamedCondition } from '../rules/decide.js';
 import type { OrderEntry } from '../rules/order.js';
 import type { ConditionEntry, ProcedureEntry } from '../rules/record.js';
 import { ICD10CM } from '../terminology/code-index.js';
+import { counted, layDetail, type CountedLines, type EntryStyle } from './detail-layout.js';
 import { countWords, firstWords, fitSummary, inSentence, SUMMARY_MAX, type NameChoices } from './summary.js';
-import { escapeMarkdown } from './text.js';
-import type { CdsAction, CdsCard, CdsSuggestion } from './types.js';
+import { escapeMarkdown, replaceSlot } from './text.js';
+import type { CdsAction, CdsCard, CdsCoding, CdsLink, CdsSuggestion } from './types.js';
 
 /** What a card needs from the world outside the rules; ids are injected so tests can pin them. */
 export interface CardEnvironment {
@@ -22,12 +23,6 @@ export interface CardContext {
   readonly userId: string | undefined;
 }
 
-/** clinical policy §5: a detail a clinician reads inline. */
-export const DETAIL_MAX_WORDS = 120;
-const ENTRY_MAX_WORDS = 12;
-/** Names cut this short when the detail would not fit otherwise. */
-const SHORT_ENTRY_WORDS = 5;
-
 const SYSTEM_NAMES: Record<string, string> = {
   [ICD10CM]: 'ICD-10-CM',
   'http://snomed.info/sct': 'SNOMED CT',
@@ -37,16 +32,56 @@ const SYSTEM_NAMES: Record<string, string> = {
   'http://terminology.hl7.org/CodeSystem/service-type': 'HL7 service type',
 };
 
-type Wording = Required<Pick<CardTemplateFile, 'summary' | 'todo' | 'suggestions'>>;
+type Wording = Readonly<Required<Pick<CardTemplateFile, 'summary' | 'todo' | 'suggestions'>>>;
 
-/** The row's base wording with the decision's variants laid over it, in order. */
-function wordingFor(template: CardTemplateFile, decision: Decision): Wording {
+/** The row's base wording with the given variants laid over it, in order. */
+function layVariants(template: CardTemplateFile, variants: readonly string[]): Wording {
   let wording: Wording = { summary: template.summary, todo: template.todo, suggestions: template.suggestions };
-  for (const key of decision.variants) {
+  for (const key of variants) {
     const variant = template.variants[key];
     wording = { summary: variant?.summary ?? wording.summary, todo: variant?.todo ?? wording.todo, suggestions: variant?.suggestions ?? wording.suggestions };
   }
   return wording;
+}
+
+/** Wordings per template and list of variants: a row has only a few, and every card of it asks again. */
+const WORDINGS = new WeakMap<CardTemplateFile, Map<string, Wording>>();
+
+/** The row's base wording with the decision's variants laid over it, in order. */
+function wordingFor(template: CardTemplateFile, decision: Decision): Wording {
+  let byVariants = WORDINGS.get(template);
+  if (!byVariants) {
+    byVariants = new Map();
+    WORDINGS.set(template, byVariants);
+  }
+  // Variant keys are the decision table's own names (ROW_VARIANTS), never a comma.
+  const key = decision.variants.join(',');
+  let wording = byVariants.get(key);
+  if (!wording) {
+    wording = Object.freeze(layVariants(template, decision.variants));
+    byVariants.set(key, wording);
+  }
+  return wording;
+}
+
+/** What every card built from one catalogue shares. */
+interface CatalogueParts {
+  readonly acronyms: ReadonlySet<string>;
+  /** The detail's red-flag line and its words. */
+  readonly redFlags: { readonly line: string; readonly words: number };
+}
+
+/** Worked out on the first card of each catalogue: the knowledge is frozen once loaded. */
+const CATALOGUE_PARTS = new WeakMap<CardCatalogueFile, CatalogueParts>();
+
+function catalogueParts(catalogue: CardCatalogueFile): CatalogueParts {
+  let parts = CATALOGUE_PARTS.get(catalogue);
+  if (!parts) {
+    const line = `**Check for:** ${catalogue.redFlags.join('; ')}.`;
+    parts = { acronyms: new Set(catalogue.acronyms), redFlags: { line, words: countWords(line) } };
+    CATALOGUE_PARTS.set(catalogue, parts);
+  }
+  return parts;
 }
 
 /** The names worth trying, once each: a record text longer than any summary is left to the short names. */
@@ -79,7 +114,7 @@ function recordName(label: string | undefined, codings: readonly Coding[], knowl
 }
 
 function orderChoices(order: OrderEntry, knowledge: Knowledge): NameChoices {
-  const acronyms = new Set(knowledge.catalogue.acronyms);
+  const { acronyms } = catalogueParts(knowledge.catalogue);
   const name = recordName(order.label, order.codings, knowledge);
   const cls = [...order.classes][0];
   const short = (cls && knowledge.names.classShort(cls)) ?? knowledgeShort(order.codings, knowledge);
@@ -94,7 +129,7 @@ function withStatus(name: string, entry: ConditionEntry, namesStatus: boolean): 
 }
 
 function conditionChoices(named: NamedCondition, namesStatus: boolean, knowledge: Knowledge): NameChoices {
-  const acronyms = new Set(knowledge.catalogue.acronyms);
+  const { acronyms } = catalogueParts(knowledge.catalogue);
   const { entry } = named;
   const name = recordName(entry.label, entry.codings, knowledge);
   const short = knowledge.names.classShort(named.as) ?? '';
@@ -110,13 +145,6 @@ function codeText(codings: readonly Coding[], knowledge: Knowledge): string {
   const uri = knowledge.names.systemUri(first.system);
   return ` (${escapeMarkdown(SYSTEM_NAMES[uri] ?? first.system)} ${escapeMarkdown(first.code)})`;
 }
-
-/** How much of the record the detail lists: codes or not, and how many words of each name. */
-interface EntryStyle {
-  readonly codes: boolean;
-  readonly nameWords: number;
-}
-const FULL: EntryStyle = { codes: true, nameWords: ENTRY_MAX_WORDS };
 
 /** A record text as the detail lists it: a long one keeps its first words, so the detail stays short. */
 function entryName(label: string | undefined, codings: readonly Coding[], knowledge: Knowledge, fallback: string, words: number): string {
@@ -149,51 +177,56 @@ function orderLine(order: OrderEntry, noun: string, knowledge: Knowledge, style:
 type Fill = (text: string) => string;
 
 /**
+ * The card's filler. It remembers its last text: a card words its remove suggestion's label
+ * and its actions alike, one after the other.
+ */
+function fillerOf(verb: string, order: string, noun: string): Fill {
+  let lastText: string | undefined;
+  let lastFilled = '';
+  return (text) => {
+    if (text !== lastText) {
+      lastText = text;
+      lastFilled = replaceSlot(replaceSlot(replaceSlot(text, '{Remove}', verb), '{order}', order), '{noun}', noun);
+    }
+    return lastFilled;
+  };
+}
+
+/** What to do, then the red flags when the template shows them. */
+function detailHead(template: CardTemplateFile, wording: Wording, fill: Fill, shared: CatalogueParts): CountedLines {
+  const lines = ['**Do now:**', ...wording.todo.map((item) => `- ${fill(item)}`)];
+  const words = lines.map(countWords);
+  if (template.showRedFlags) {
+    lines.push('', shared.redFlags.line);
+    words.push(0, shared.redFlags.words);
+  }
+  return { lines, words };
+}
+
+/**
  * clinical policy §5 detail: what to do, the red flags, the matched record entries, then how a
- * vague record was read; at most 120 words. When it would not fit, the record gives way first
- * (codes, then entries from the end, then long names cut to their first words, then the count of
- * entries left out), and last the safer readings from the end: what to do and the red flags always stay,
- * with the order and its first named condition.
+ * vague record was read; at most 120 words, laid out by {@link layDetail}.
  */
 function buildDetail(template: CardTemplateFile, wording: Wording, decision: Decision, order: OrderEntry, noun: string, fill: Fill, knowledge: Knowledge): string {
-  const head = ['**Do now:**', ...wording.todo.map((item) => `- ${fill(item)}`)];
-  if (template.showRedFlags) head.push('', `**Check for:** ${knowledge.catalogue.redFlags.join('; ')}.`);
-  const readings = decision.readings.map((key) => `- ${knowledge.catalogue.readings[key] ?? key}`);
-  const entries = (style: EntryStyle) => [
-    orderLine(order, noun, knowledge, style),
-    ...decision.matched.map((c) => conditionLine(c, knowledge, style)),
-    ...decision.procedures.map((p) => procedureLine(p, knowledge, style)),
-  ];
-  const compose = (shown: readonly string[], hidden: number, shownReadings: number) => {
-    const more = hidden > 0 ? [`- ${hidden} more on the record`] : [];
-    const kept = readings.slice(0, shownReadings);
-    const tail = kept.length > 0 ? ['', '**How this was read:**', ...kept] : [];
-    return [...head, '', '**Record:**', ...shown, ...more, ...tail].join('\n');
+  const byStyle = new Map<EntryStyle, CountedLines>();
+  const entriesIn = (style: EntryStyle): CountedLines => {
+    let entries = byStyle.get(style);
+    if (!entries) {
+      entries = counted([
+        orderLine(order, noun, knowledge, style),
+        ...decision.matched.map((c) => conditionLine(c, knowledge, style)),
+        ...decision.procedures.map((p) => procedureLine(p, knowledge, style)),
+      ]);
+      byStyle.set(style, entries);
+    }
+    return entries;
   };
-  const fits = (detail: string) => countWords(detail) <= DETAIL_MAX_WORDS;
-  const full = entries(FULL);
-  let detail = compose(full, 0, readings.length);
-  if (fits(detail)) return detail;
-  // The order and the named conditions stay longest.
-  const keep = 1 + Math.max(1, decision.named.length);
-  for (const style of [{ codes: false, nameWords: ENTRY_MAX_WORDS }, { codes: false, nameWords: SHORT_ENTRY_WORDS }]) {
-    const all = entries(style);
-    for (let shown = all.length; shown >= Math.min(keep, all.length); shown -= 1) {
-      detail = compose(all.slice(0, shown), all.length - shown, readings.length);
-      if (fits(detail)) return detail;
-    }
-  }
-  // Still too long: a safer reading outranks a second named condition, which the summary names anyway.
-  const least = entries({ codes: false, nameWords: SHORT_ENTRY_WORDS });
-  for (let shownReadings = readings.length; shownReadings >= 0; shownReadings -= 1) {
-    for (const shown of new Set([keep, 2])) {
-      detail = compose(least.slice(0, shown), least.length - shown, shownReadings);
-      if (fits(detail)) return detail;
-      detail = compose(least.slice(0, shown), 0, shownReadings);
-      if (fits(detail)) return detail;
-    }
-  }
-  return detail;
+  return layDetail({
+    head: detailHead(template, wording, fill, catalogueParts(knowledge.catalogue)),
+    entriesIn,
+    keep: 1 + Math.max(1, decision.named.length),
+    readings: counted(decision.readings.map((key) => `- ${knowledge.catalogue.readings[key] ?? key}`)),
+  });
 }
 
 /** A Reference from the client, kept only with its plain string parts (a created resource must stay valid FHIR). */
@@ -202,7 +235,36 @@ function cleanReference(value: unknown): JsonObject | undefined {
   const reference = str(value['reference']);
   const display = str(value['display']);
   if (!reference && !display) return undefined;
-  return { ...(reference ? { reference } : {}), ...(display ? { display } : {}) };
+  const clean: JsonObject = {};
+  if (reference) clean['reference'] = reference;
+  if (display) clean['display'] = display;
+  return clean;
+}
+
+type OrderTemplate = CardCatalogueFile['orders'][string];
+
+/** The parts of a created ServiceRequest its order template alone decides. */
+interface OrderTemplateParts {
+  readonly category: readonly JsonObject[] | undefined;
+  readonly code: JsonObject;
+  readonly reasonCode: readonly JsonObject[];
+}
+
+/** Made on the first card that offers the order, then shared, frozen, by every card (copies: the knowledge stays as loaded). */
+const ORDER_TEMPLATE_PARTS = new WeakMap<OrderTemplate, OrderTemplateParts>();
+
+function orderTemplateParts(template: OrderTemplate): OrderTemplateParts {
+  let parts = ORDER_TEMPLATE_PARTS.get(template);
+  if (!parts) {
+    const codings = (list: OrderTemplate['codings']) => Object.freeze(list.map((c) => Object.freeze({ ...c })));
+    parts = {
+      category: template.category ? Object.freeze([Object.freeze({ coding: codings(template.category) })]) : undefined,
+      code: Object.freeze({ coding: codings(template.codings), text: template.label }),
+      reasonCode: Object.freeze([Object.freeze({ text: template.reason })]),
+    };
+    ORDER_TEMPLATE_PARTS.set(template, parts);
+  }
+  return parts;
 }
 
 /**
@@ -212,23 +274,20 @@ function cleanReference(value: unknown): JsonObject | undefined {
 function newServiceRequest(templateKey: string, order: OrderEntry, decision: Decision, context: CardContext, knowledge: Knowledge): Record<string, unknown> {
   const template = knowledge.catalogue.orders[templateKey];
   if (!template) throw new Error(`unknown order template ${templateKey}`);
+  const fixed = orderTemplateParts(template);
   const source: JsonObject = order.resource;
-  const resource: Record<string, unknown> = {
-    resourceType: 'ServiceRequest',
-    status: 'draft',
-    intent: 'order',
-    ...(template.category ? { category: [{ coding: template.category.map((c) => ({ ...c })) }] } : {}),
-    priority: template.priority,
-    code: { coding: template.codings.map((c) => ({ ...c })), text: template.label },
-    subject: { reference: `Patient/${context.patientId}` },
-  };
+  const resource: Record<string, unknown> = { resourceType: 'ServiceRequest', status: 'draft', intent: 'order' };
+  if (fixed.category) resource['category'] = fixed.category;
+  resource['priority'] = template.priority;
+  resource['code'] = fixed.code;
+  resource['subject'] = { reference: `Patient/${context.patientId}` };
   const encounter = cleanReference(source['encounter']) ?? (context.encounterId ? { reference: `Encounter/${context.encounterId}` } : undefined);
   if (encounter) resource['encounter'] = encounter;
   const requester =
     cleanReference(source['requester']) ??
     (context.userId && /^(Practitioner|PractitionerRole)\/[A-Za-z0-9\-.]{1,64}$/.test(context.userId) ? { reference: context.userId } : undefined);
   if (requester) resource['requester'] = requester;
-  resource['reasonCode'] = [{ text: template.reason }];
+  resource['reasonCode'] = fixed.reasonCode;
   const reasons = [...new Set(decision.matched.map((c) => c.id).filter((id): id is string => id !== undefined && /^[A-Za-z0-9\-.]{1,64}$/.test(id)))];
   if (reasons.length > 0) resource['reasonReference'] = reasons.map((id) => ({ reference: `Condition/${id}` }));
   if (template.copyBodySite) {
@@ -256,14 +315,51 @@ function buildSuggestions(wording: Wording, order: OrderEntry, decision: Decisio
     );
     // A suggestion that cannot remove an order sent without an id is not offered at all.
     if (actions.some((a) => a === undefined)) continue;
-    suggestions.push({
-      label: fill(suggestion.label),
-      uuid: env.newId(),
-      ...(suggestion.isRecommended ? { isRecommended: true } : {}),
-      actions: actions.filter((a): a is CdsAction => a !== undefined),
-    });
+    const label = fill(suggestion.label);
+    const uuid = env.newId();
+    const offered = actions.filter((a): a is CdsAction => a !== undefined);
+    suggestions.push(suggestion.isRecommended ? { label, uuid, isRecommended: true, actions: offered } : { label, uuid, actions: offered });
   }
   return suggestions;
+}
+
+/**
+ * What every card of one template shares, frozen: a card is only serialised once built, and
+ * sharing these spares rebuilding them on every call.
+ */
+interface TemplateParts {
+  /** The catalogue they were worked out from (a test may pair a template with another). */
+  readonly catalogue: CardCatalogueFile;
+  readonly source: CdsCard['source'];
+  readonly overrideReasons: readonly CdsCoding[];
+  /** The rationale link, per public base URL. */
+  readonly links: Map<string, readonly CdsLink[]>;
+}
+
+const TEMPLATE_PARTS = new WeakMap<CardTemplateFile, TemplateParts>();
+
+function templateParts(template: CardTemplateFile, catalogue: CardCatalogueFile): TemplateParts {
+  const known = TEMPLATE_PARTS.get(template);
+  if (known?.catalogue === catalogue) return known;
+  const parts: TemplateParts = {
+    catalogue,
+    source: Object.freeze({ label: catalogue.source.label, topic: Object.freeze({ system: catalogue.source.topicSystem, code: template.id, display: template.title }) }),
+    overrideReasons: Object.freeze(
+      template.overrideReasons.map((code) => Object.freeze({ system: catalogue.overrideReasonSystem, code, display: catalogue.overrideReasons[code] ?? code })),
+    ),
+    links: new Map(),
+  };
+  TEMPLATE_PARTS.set(template, parts);
+  return parts;
+}
+
+function rationaleLinks(parts: TemplateParts, template: CardTemplateFile, publicBaseUrl: string): readonly CdsLink[] {
+  let links = parts.links.get(publicBaseUrl);
+  if (!links) {
+    links = Object.freeze([Object.freeze({ label: 'Why this alert: rationale and references', url: `${publicBaseUrl}/rationale/${template.id}`, type: 'absolute' as const })]);
+    parts.links.set(publicBaseUrl, links);
+  }
+  return links;
 }
 
 /** Builds the card for one conflicting order from its row's template (clinical policy §5). Pure apart from the injected id source. */
@@ -272,32 +368,27 @@ export function buildCard(decision: Decision, order: OrderEntry, hook: HookDefin
   const template = knowledge.cardForRow.get(decision.row);
   if (!template) throw new Error(`no card template for row ${decision.row}`);
   const catalogue = knowledge.catalogue;
+  const shared = templateParts(template, catalogue);
   const wording = wordingFor(template, decision);
   const noun = catalogue.nouns[order.resourceType] ?? 'order';
   const orderNames = orderChoices(order, knowledge);
   const verb = hook.removeOrderAs === 'revoke' ? 'Revoke' : 'Remove';
-  const fill: Fill = (text) => text.replaceAll('{Remove}', verb).replaceAll('{order}', orderNames[0]).replaceAll('{noun}', noun);
+  const fill = fillerOf(verb, orderNames[0], noun);
   const conditions = decision.named.map((named) => conditionChoices(named, template.namesStatus, knowledge));
   const card: CdsCard = {
     uuid: env.newId(),
     summary: fitSummary(wording.summary, orderNames, conditions, catalogue.namesJoinedBy),
     detail: buildDetail(template, wording, decision, order, noun, fill, knowledge),
     indicator: template.indicator,
-    source: { label: catalogue.source.label, topic: { system: catalogue.source.topicSystem, code: template.id, display: template.title } },
-    links: [{ label: 'Why this alert: rationale and references', url: `${env.publicBaseUrl}/rationale/${template.id}`, type: 'absolute' }],
+    source: shared.source,
+    links: rationaleLinks(shared, template, env.publicBaseUrl),
   };
   const suggestions = buildSuggestions(wording, order, decision, hook, context, fill, env);
   if (suggestions.length > 0 && template.selectionBehavior) {
     card.suggestions = suggestions;
     card.selectionBehavior = template.selectionBehavior;
   }
-  if (hook.offerOverrideReasons && template.overrideReasons.length > 0) {
-    card.overrideReasons = template.overrideReasons.map((code) => ({
-      system: catalogue.overrideReasonSystem,
-      code,
-      display: catalogue.overrideReasons[code] ?? code,
-    }));
-  }
+  if (hook.offerOverrideReasons && shared.overrideReasons.length > 0) card.overrideReasons = shared.overrideReasons;
   return card;
 }
 

@@ -2,6 +2,7 @@
  * Card summaries and the names they carry (clinical policy §5): under 140 characters, whole
  * words only, never an ellipsis, the order and the condition both named. Pure text functions.
  */
+import { isSingleSpaced, replaceSlot } from './text.js';
 
 /** CDS Hooks: a summary is "fewer than 140 characters". */
 export const SUMMARY_MAX = 139;
@@ -15,7 +16,7 @@ const LEVEL = /\d/;
  * words, which only the knowledge can tell from shouting.
  */
 export function inSentence(text: string, acronyms: ReadonlySet<string>): string {
-  const clean = text.replace(/\s+/g, ' ').trim();
+  const clean = isSingleSpaced(text) ? text : text.replace(/\s+/g, ' ').trim();
   if (!/[a-z]/.test(clean)) {
     return clean.replace(/[A-Za-z0-9][A-Za-z0-9'’-]*/g, (word) => (acronyms.has(word) || LEVEL.test(word) ? word : word.toLowerCase()));
   }
@@ -43,7 +44,7 @@ function pick(choices: NameChoices, level: number): string {
 }
 
 function fill(template: string, order: string, condition: string): string {
-  return template.replaceAll('{Order}', capitalise(order)).replaceAll('{order}', order).replaceAll('{condition}', condition);
+  return replaceSlot(replaceSlot(replaceSlot(template, '{Order}', capitalise(order)), '{order}', order), '{condition}', condition);
 }
 
 /** Cuts after the last whole word that fits, and drops the punctuation left hanging. */
@@ -70,13 +71,60 @@ export function fitSummary(template: string, order: NameChoices, conditions: rea
   return wholeWords(last, max);
 }
 
+/** How many spaces a text holds. */
+function spaces(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf(' '); at !== -1; at = text.indexOf(' ', at + 1)) count += 1;
+  return count;
+}
+
 /** The first `max` words of a text, marked as shortened when words were left out. */
 export function firstWords(text: string, max: number): string {
+  if (isSingleSpaced(text) && spaces(text) < max) return text;
   const all = text.split(/\s+/).filter((w) => w !== '');
   return all.length <= max ? all.join(' ') : `${all.slice(0, max).join(' ')} …`;
 }
 
-/** Words as a reader counts them: markdown marks and bullets are not words. */
+/** One JavaScript `\s` character (all of them are single UTF-16 units), read where it stands. */
+const SPACE_AT = /\s/y;
+/** A letter or number, a whole code point (a surrogate pair too), read where it stands. */
+const LETTER_OR_NUMBER_AT = /[\p{L}\p{N}]/uy;
+
+function isSpaceAt(text: string, index: number, unit: number): boolean {
+  if (unit < 0x80) return unit === 0x20 || (unit >= 0x09 && unit <= 0x0d);
+  SPACE_AT.lastIndex = index;
+  return SPACE_AT.test(text);
+}
+
+function isLetterOrNumberAt(text: string, index: number, unit: number): boolean {
+  if (unit < 0x80) return (unit >= 0x30 && unit <= 0x39) || ((unit | 0x20) >= 0x61 && (unit | 0x20) <= 0x7a);
+  LETTER_OR_NUMBER_AT.lastIndex = index;
+  return LETTER_OR_NUMBER_AT.test(text);
+}
+
+/**
+ * Words as a reader counts them: markdown marks and bullets are not words. A word is a run of
+ * non-`\s` characters holding at least one letter or number (`[\p{L}\p{N}]`). Read in one pass
+ * without splitting, as the card builder counts every line it may show.
+ */
 export function countWords(markdown: string): number {
-  return markdown.split(/\s+/).filter((token) => /[\p{L}\p{N}]/u.test(token)).length;
+  let words = 0;
+  let counted = false;
+  for (let i = 0; i < markdown.length; i += 1) {
+    const unit = markdown.charCodeAt(i);
+    if (isSpaceAt(markdown, i, unit)) {
+      counted = false;
+      continue;
+    }
+    if (!counted && isLetterOrNumberAt(markdown, i, unit)) {
+      counted = true;
+      words += 1;
+    }
+    // The low half of a surrogate pair belongs to the code point just read.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < markdown.length) {
+      const next = markdown.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i += 1;
+    }
+  }
+  return words;
 }

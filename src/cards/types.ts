@@ -23,16 +23,17 @@ export interface CdsLink {
   type: 'absolute' | 'smart';
 }
 
+/** The source, override reasons and links are shared by every card of a template (frozen): read them, never change them. */
 export interface CdsCard {
   uuid: string;
   summary: string;
   detail: string;
   indicator: 'info' | 'warning' | 'critical';
-  source: { label: string; topic: CdsCoding };
+  source: { readonly label: string; readonly topic: Readonly<CdsCoding> };
   suggestions?: CdsSuggestion[];
   selectionBehavior?: 'at-most-one' | 'any';
-  overrideReasons?: CdsCoding[];
-  links: CdsLink[];
+  overrideReasons?: ReadonlyArray<Readonly<CdsCoding>>;
+  links: ReadonlyArray<Readonly<CdsLink>>;
 }
 
 export interface CdsResponse {

@@ -1,5 +1,5 @@
 import { Client } from 'fhir-kit-client';
-import { isObject, objects, str } from './json.js';
+import { isObject, list, objects, str } from './json.js';
 
 /** One search against the EHR's FHIR server, on behalf of one CDS call. */
 export interface FhirSearch {
@@ -64,9 +64,13 @@ export function nextLink(bundle: unknown): string | undefined {
 /** Resources of a searchset Bundle, without OperationOutcome entries. */
 export function bundleResources(bundle: unknown): unknown[] {
   if (!isObject(bundle)) return [];
-  return objects(bundle['entry'])
-    .map((entry) => entry['resource'])
-    .filter((resource) => isObject(resource) && resource['resourceType'] !== 'OperationOutcome');
+  // One loop, no list in between: a chart's Bundle holds every Condition of the patient.
+  const resources: unknown[] = [];
+  for (const entry of list(bundle['entry'])) {
+    const resource = isObject(entry) ? entry['resource'] : undefined;
+    if (isObject(resource) && resource['resourceType'] !== 'OperationOutcome') resources.push(resource);
+  }
+  return resources;
 }
 
 function classify(error: unknown, signal: AbortSignal): FhirCallError {

@@ -86,9 +86,19 @@ export function pruneEmpty(value: unknown): unknown {
 export function cleanConcept(value: unknown): JsonObject | undefined {
   const concept = readConcept(value);
   if (!concept || typeof value === 'string') return undefined;
-  const coding = concept.codings
-    .filter((c) => c.code !== undefined || c.display !== undefined)
-    .map((c) => ({ ...(c.system ? { system: c.system } : {}), ...(c.code ? { code: c.code } : {}), ...(c.display ? { display: c.display } : {}) }));
+  const coding: JsonObject[] = [];
+  for (const c of concept.codings) {
+    if (c.code === undefined && c.display === undefined) continue;
+    // Members set one by one (not spread from conditional objects): the same JSON, built cheaply.
+    const clean: JsonObject = {};
+    if (c.system) clean['system'] = c.system;
+    if (c.code) clean['code'] = c.code;
+    if (c.display) clean['display'] = c.display;
+    coding.push(clean);
+  }
   if (coding.length === 0 && !concept.text) return undefined;
-  return { ...(coding.length > 0 ? { coding } : {}), ...(concept.text ? { text: concept.text } : {}) };
+  const clean: JsonObject = {};
+  if (coding.length > 0) clean['coding'] = coding;
+  if (concept.text) clean['text'] = concept.text;
+  return clean;
 }

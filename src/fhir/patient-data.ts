@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/types.js';
 import { CdsError } from '../errors.js';
 import { bundleResources, FhirCallError, isUnderBase, nextLink, type FhirGateway } from './gateway.js';
-import { isObject, objects, str } from './json.js';
+import { isObject, list, objects, str } from './json.js';
 
 /** What a prefetch key holds, read per CDS Hooks 2.0 §Prefetch (checklist §2.5). */
 export type PrefetchRead =
@@ -39,8 +39,8 @@ export function readPrefetch(prefetch: Record<string, unknown> | null | undefine
   if (!isObject(value)) return { state: 'failed' };
   if (isOperationOutcome(value)) return reportsFailure(value) ? { state: 'failed' } : { state: 'data', resources: [] };
   if (value['resourceType'] !== 'Bundle') return str(value['resourceType']) ? { state: 'data', resources: [value] } : { state: 'failed' };
-  for (const entry of objects(value['entry'])) {
-    const resource = entry['resource'];
+  for (const entry of list(value['entry'])) {
+    const resource = isObject(entry) ? entry['resource'] : undefined;
     if (isOperationOutcome(resource) && reportsFailure(resource)) return { state: 'failed' };
   }
   const next = nextLink(value);

@@ -6,7 +6,16 @@ import { isObject, str, type JsonObject } from './json.js';
  */
 export function referencesPatient(reference: string, patientId: string): boolean {
   // The common relative form `Patient/{id}` needs no parsing (an id holding `/` or `?` takes the long way).
-  if (patientId !== '' && reference.length === patientId.length + 8 && reference.startsWith('Patient/') && reference.endsWith(patientId) && !/[/?]/.test(patientId)) return true;
+  if (
+    patientId !== '' &&
+    reference.length === patientId.length + 8 &&
+    reference.startsWith('Patient/') &&
+    reference.endsWith(patientId) &&
+    !patientId.includes('/') &&
+    !patientId.includes('?')
+  ) {
+    return true;
+  }
   const path = reference.split('?')[0] ?? '';
   const m = /(?:^|\/)Patient\/([^/]+)(?:\/_history\/[^/]+)?$/.exec(path);
   return m !== null && m[1] === patientId;

@@ -1,4 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { hmacKey } from '../security/secret-key.js';
 import { leadingMembers } from './json-members.js';
 
 /** What makes two calls the same call (clinical-policy.md §6): the hookInstance with the context and prefetch. */
@@ -19,7 +20,7 @@ export interface CallIdentity {
  * large prefetch is hashed, never scanned or serialised). Else their serialisation.
  */
 function digestOfCall(call: CallIdentity): Buffer {
-  const digest = createHash('sha1');
+  const digest = crypto.createHash('sha1');
   const read = call.raw ? leadingMembers(call.raw, ['context'], 'prefetch') : undefined;
   if (call.raw && read?.plain) {
     const context = read.spans.get('context');
@@ -34,6 +35,15 @@ function digestOfCall(call: CallIdentity): Buffer {
   return digest.update(JSON.stringify(call.context) ?? '').update('\u0000').update(JSON.stringify(call.prefetch) ?? '').digest();
 }
 
+/** The seed is an HMAC-SHA256. */
+const SEED_BYTES = 32;
+/** Room for the counter's digits: 16, as many as Number.MAX_SAFE_INTEGER has. */
+const COUNTER_ROOM = 16;
+
+/** SHA-256 of the bytes: the one-shot `crypto.hash` where Node has it (20.12 on), a Hash object before. */
+const sha256: (data: Uint8Array) => Buffer =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'buffer') : (data) => crypto.createHash('sha256').update(data).digest();
+
 /**
  * Card and suggestion uuids for one call, derived from a keyed hash of the call itself, so an EHR
  * retry (same hookInstance, context and prefetch) gets the same uuids and is recorded once, while
@@ -42,17 +52,18 @@ function digestOfCall(call: CallIdentity): Buffer {
  * Ids are RFC 4122 version-4 shaped (version and variant bits set; the rest from the hash).
  */
 export function callIds(secret: string, call: CallIdentity): () => string {
-  let seed: Buffer | undefined;
+  let input: Buffer | undefined;
   let counter = 0;
   return () => {
-    seed ??= createHmac('sha256', secret)
-      .update(call.hookInstance)
-      .update('\u0000')
-      .update(digestOfCall(call))
-      .digest();
+    if (!input) {
+      const seed = crypto.createHmac('sha256', hmacKey(secret)).update(call.hookInstance).update('\u0000').update(digestOfCall(call)).digest();
+      input = Buffer.alloc(SEED_BYTES + COUNTER_ROOM);
+      seed.copy(input);
+    }
     counter += 1;
-    const bytes = createHash('sha256').update(seed).update(String(counter)).digest();
-    return uuidShaped(bytes);
+    // The id hashes the seed then the counter's decimal digits (ASCII), written after it.
+    const written = input.write(String(counter), SEED_BYTES, 'latin1');
+    return uuidShaped(sha256(input.subarray(0, SEED_BYTES + written)));
   };
 }
 

@@ -14,7 +14,7 @@ import { decide, type Decision } from '../rules/decide.js';
 import { readAppointment } from '../rules/appointment.js';
 import { readOrder, type OrderEntry } from '../rules/order.js';
 import { derivePatientState } from '../rules/patient-state.js';
-import { readCondition, readProcedure, type ConditionEntry, type ProcedureEntry } from '../rules/record.js';
+import { readCondition, readProcedure } from '../rules/record.js';
 
 export interface EvaluateDeps {
   readonly knowledge: Knowledge;
@@ -47,16 +47,41 @@ export interface Evaluation {
  */
 const EVALUATION_ENDED = new DOMException('The hook evaluation ended', 'AbortError');
 
+function isOwn(resource: JsonObject, patientId: string, allowNoSubject: boolean): boolean {
+  const owner = ownership(resource, patientId);
+  return owner === 'patient' || (owner === 'none' && allowNoSubject);
+}
+
 /** Resources of the patient in context; others are dropped and counted (no patient data logged). */
 function ownResources(resources: unknown[], patientId: string, allowNoSubject: boolean, counter: { other: number }): JsonObject[] {
   const own: JsonObject[] = [];
   for (const resource of resources) {
     if (!isObject(resource)) continue;
-    const owner = ownership(resource, patientId);
-    if (owner === 'patient' || (owner === 'none' && allowNoSubject)) own.push(resource);
+    if (isOwn(resource, patientId, allowNoSubject)) own.push(resource);
     else counter.other += 1;
   }
   return own;
+}
+
+/**
+ * The record entries of one resource type, in one pass: each resource of the patient in context
+ * and of that type is read by `read` (which may decline it), those of others dropped and counted
+ * as {@link ownResources} does. A chart's record is large and mostly matches no class, so no list
+ * is made along the way.
+ */
+function readRecord<T>(resources: unknown[], patientId: string, resourceType: string, read: (resource: JsonObject) => T | undefined, counter: { other: number }): T[] {
+  const entries: T[] = [];
+  for (const resource of resources) {
+    if (!isObject(resource)) continue;
+    if (!isOwn(resource, patientId, false)) {
+      counter.other += 1;
+      continue;
+    }
+    if (resource['resourceType'] !== resourceType) continue;
+    const entry = read(resource);
+    if (entry !== undefined) entries.push(entry);
+  }
+  return entries;
 }
 
 /** Draft orders; one sent without an id takes it from a `Type/id` fullUrl, so it can still be removed. */
@@ -150,14 +175,8 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
 
     const [conditionResources, procedureResources] = await Promise.all([conditionsPromise ?? load('conditions'), proceduresPromise ?? load('procedures')]);
     const todayIso = today(deps.clock());
-    const conditions = ownResources(conditionResources, patientId, false, other)
-      .filter((r) => r['resourceType'] === 'Condition')
-      .map((r) => readCondition(r, deps.knowledge, todayIso))
-      .filter((c): c is ConditionEntry => c !== undefined);
-    const procedures = ownResources(procedureResources, patientId, false, other)
-      .filter((r) => r['resourceType'] === 'Procedure')
-      .map((r) => readProcedure(r, deps.knowledge))
-      .filter((p): p is ProcedureEntry => p !== undefined);
+    const conditions = readRecord(conditionResources, patientId, 'Condition', (r) => readCondition(r, deps.knowledge, todayIso), other);
+    const procedures = readRecord(procedureResources, patientId, 'Procedure', (r) => readProcedure(r, deps.knowledge), other);
     const state = derivePatientState(conditions, procedures);
 
     const env: CardEnvironment = { knowledge: deps.knowledge, publicBaseUrl: deps.publicBaseUrl, newId: deps.newId };

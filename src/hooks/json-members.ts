@@ -63,6 +63,12 @@ function skipValue(bytes: Uint8Array, at: number): number {
   return i;
 }
 
+/** Whether `bytes[start, end)` holds `byte` (without making a view of them). */
+function holds(bytes: Uint8Array, start: number, end: number, byte: number): boolean {
+  for (let i = start; i < end; i += 1) if (bytes[i] === byte) return true;
+  return false;
+}
+
 function sameBytes(bytes: Uint8Array, start: number, end: number, wanted: Uint8Array): boolean {
   if (end - start !== wanted.length) return false;
   for (let j = 0; j < wanted.length; j += 1) if (bytes[start + j] !== wanted[j]) return false;
@@ -85,8 +91,7 @@ export interface LeadingMembers {
  * rest of the text whole. So the cost is that of the small members ahead of it.
  */
 export function leadingMembers(bytes: Uint8Array, wanted: readonly string[], stopAt: string): LeadingMembers {
-  const names = wanted.map((name) => ({ name, bytes: ENCODER.encode(name) }));
-  const stop = ENCODER.encode(stopAt);
+  const stop = encoded(stopAt);
   const spans = new Map<string, MemberSpan>();
   let i = skipSpace(bytes, 0);
   if (bytes[i] !== OPEN_BRACE) return { spans, stopFrom: undefined, plain: false };
@@ -98,17 +103,29 @@ export function leadingMembers(bytes: Uint8Array, wanted: readonly string[], sto
     if (bytes[i] !== QUOTE) break;
     const keyStart = i + 1;
     const keyEnd = skipString(bytes, i) - 1;
-    if (bytes.subarray(keyStart, keyEnd).includes(BACKSLASH)) break;
+    if (holds(bytes, keyStart, keyEnd, BACKSLASH)) break;
     i = skipSpace(bytes, keyEnd + 1);
     if (bytes[i] !== COLON) break;
     const start = skipSpace(bytes, i + 1);
     if (sameBytes(bytes, keyStart, keyEnd, stop)) return { spans, stopFrom: start, plain: true };
     const end = skipValue(bytes, start);
-    const name = names.find((n) => sameBytes(bytes, keyStart, keyEnd, n.bytes));
-    if (name) spans.set(name.name, { start, end });
+    const name = wanted.find((n) => sameBytes(bytes, keyStart, keyEnd, encoded(n)));
+    if (name !== undefined) spans.set(name, { start, end });
     i = end;
   }
   return { spans, stopFrom: undefined, plain: false };
 }
 
 const ENCODER = new TextEncoder();
+
+/** Member names as UTF-8, encoded once each: callers ask for the same few names on every call. */
+const ENCODED = new Map<string, Uint8Array>();
+
+function encoded(name: string): Uint8Array {
+  let bytes = ENCODED.get(name);
+  if (!bytes) {
+    bytes = ENCODER.encode(name);
+    ENCODED.set(name, bytes);
+  }
+  return bytes;
+}

@@ -1,6 +1,7 @@
 import type { KnowledgeClass, TextClass } from '../knowledge/classes.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
-import { conceptTexts, type Coding, type Concept } from '../fhir/json.js';
+import { conceptTexts, isObject, list, str, type Coding, type Concept } from '../fhir/json.js';
+import type { CodeInfo } from '../terminology/code-index.js';
 
 /** How a record entry or order was classified. */
 export interface Classification {
@@ -29,16 +30,20 @@ function nothingFound(): Found {
   return { classes: undefined, recognised: undefined, regionUnknown: false, suspected: false };
 }
 
+/** Adds a coding the knowledge recognised: its classes, and whether it was a stenosis without a region. */
+function addRecognised(coding: Coding, info: CodeInfo, found: Found): void {
+  (found.recognised ??= []).push(coding);
+  const classes = (found.classes ??= new Set());
+  for (const cls of info.classes) classes.add(cls);
+  found.regionUnknown ||= info.regionUnknown;
+}
+
 /** Adds the classes of the concept's recognised codings and whether one was a stenosis without a region. */
 function addCodeClasses(concept: Concept, knowledge: Knowledge, found: Found): void {
   for (const coding of concept.codings) {
     if (!coding.system || !coding.code) continue;
     const info = knowledge.codes.lookup(coding.system, coding.code);
-    if (!info) continue;
-    (found.recognised ??= []).push(coding);
-    const classes = (found.classes ??= new Set());
-    for (const cls of info.classes) classes.add(cls);
-    found.regionUnknown ||= info.regionUnknown;
+    if (info) addRecognised(coding, info, found);
   }
 }
 
@@ -63,15 +68,31 @@ function classificationOf(found: Found): Classification {
 
 /**
  * Clinical policy §1: a coding is recognised when its system and code appear anywhere in the
- * knowledge; a concept with a recognised coding is classified by its codes only, otherwise by its text.
+ * knowledge; a concept with a recognised coding is classified by its codes only, otherwise by its
+ * text, else by its codings' displays. Reads the CodeableConcept as the client sent it, field by
+ * field as `readConcept` does (a bare code string has no system, so it matches nothing), and makes
+ * a Coding only for a recognised one: most entries of a problem list match no class at all.
  */
-export function classifyConcept(concept: Concept | undefined, knowledge: Knowledge, textClasses: readonly TextClass[]): Classification {
-  if (!concept) return NONE;
+export function classifyCode(value: unknown, knowledge: Knowledge, textClasses: readonly TextClass[]): Classification {
+  if (!isObject(value)) return NONE;
+  const codings = list(value['coding']);
   const found = nothingFound();
-  addCodeClasses(concept, knowledge, found);
+  for (const coding of codings) {
+    if (!isObject(coding)) continue;
+    const system = str(coding['system']);
+    const code = str(coding['code']);
+    const info = system && code ? knowledge.codes.lookup(system, code) : undefined;
+    if (info) addRecognised({ system, code, display: str(coding['display']) }, info, found);
+  }
   if (found.recognised === undefined) {
-    if (concept.text) addTextClasses(concept.text, knowledge, textClasses, found);
-    else for (const coding of concept.codings) if (coding.display !== undefined) addTextClasses(coding.display, knowledge, textClasses, found);
+    const text = str(value['text']);
+    if (text) addTextClasses(text, knowledge, textClasses, found);
+    else {
+      for (const coding of codings) {
+        const display = isObject(coding) ? str(coding['display']) : undefined;
+        if (display !== undefined) addTextClasses(display, knowledge, textClasses, found);
+      }
+    }
   }
   return classificationOf(found);
 }

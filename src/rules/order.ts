@@ -2,7 +2,7 @@ import { CONFLICT_CLASSES, type ConflictClass, type Site } from '../knowledge/cl
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import { readDay, type DayRange } from '../fhir/dates.js';
 import { conceptTexts, isObject, objects, readConcept, statusCode, str, type Coding, type JsonObject } from '../fhir/json.js';
-import { classifyConcept } from './classify.js';
+import { classifyCode } from './classify.js';
 
 /** Resource types read as orders: R4 ServiceRequest and its STU3/DSTU2 predecessor. */
 const ORDER_TYPES = new Set(['ServiceRequest', 'ProcedureRequest']);
@@ -62,7 +62,7 @@ export function readSite(resource: JsonObject, knowledge: Knowledge): { site: Si
         if (site && (!found || SITE_RANK[site] > SITE_RANK[found.site])) found = { site, basis: 'text' };
       }
     }
-    const candidate = found ? { ...found, label } : { site: 'unspecified' as const, basis: 'unrecognised' as const, label };
+    const candidate = found ? { site: found.site, basis: found.basis, label } : { site: 'unspecified' as const, basis: 'unrecognised' as const, label };
     if (!best || SITE_RANK[candidate.site] > SITE_RANK[best.site]) best = candidate;
   }
   return best ?? { site: 'unspecified', basis: 'absent', label: undefined };
@@ -86,7 +86,7 @@ function orderCode(resource: JsonObject): unknown {
 export function readOrder(resource: JsonObject, knowledge: Knowledge): OrderEntry | undefined {
   if (!isOpenOrder(resource)) return undefined;
   const code = orderCode(resource);
-  const cls = classifyConcept(readConcept(code), knowledge, ORDER_TEXT_CLASSES);
+  const cls = classifyCode(code, knowledge, ORDER_TEXT_CLASSES);
   if (cls.matchedBy === 'none') return undefined;
   const classes = new Set(CONFLICT_CLASSES.filter((c) => cls.classes.has(c)));
   if (classes.size === 0) return undefined;

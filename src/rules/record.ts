@@ -2,7 +2,7 @@ import type { KnowledgeClass } from '../knowledge/classes.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import { readDay, type DayRange } from '../fhir/dates.js';
 import { conceptTexts, isObject, readConcept, statusCode, statusCodes, str, type Coding, type JsonObject } from '../fhir/json.js';
-import { classifyConcept } from './classify.js';
+import { classifyCode } from './classify.js';
 
 export type ConditionStatus = 'active' | 'suspected' | 'historical' | 'ignored';
 
@@ -84,7 +84,7 @@ export function conditionStatus(resource: JsonObject, textSuspected: boolean, to
 
 /** Reads a Condition; undefined when it matches no class at all. */
 export function readCondition(resource: JsonObject, knowledge: Knowledge, todayIso: string): ConditionEntry | undefined {
-  const cls = classifyConcept(readConcept(resource['code']), knowledge, CONDITION_TEXT_CLASSES);
+  const cls = classifyCode(resource['code'], knowledge, CONDITION_TEXT_CLASSES);
   if (cls.matchedBy === 'none' || cls.classes.size === 0) return undefined;
   const { status, abatedOn } = conditionStatus(resource, cls.textSuspected, todayIso);
   const onsetPeriod = resource['onsetPeriod'];
@@ -110,7 +110,7 @@ export function readCondition(resource: JsonObject, knowledge: Knowledge, todayI
 
 /** Reads a Procedure; undefined unless it is a decompression. */
 export function readProcedure(resource: JsonObject, knowledge: Knowledge): ProcedureEntry | undefined {
-  const cls = classifyConcept(readConcept(resource['code']), knowledge, PROCEDURE_TEXT_CLASSES);
+  const cls = classifyCode(resource['code'], knowledge, PROCEDURE_TEXT_CLASSES);
   if (cls.matchedBy === 'none' || !cls.classes.has('DECOMPRESSED')) return undefined;
   const period = resource['performedPeriod'];
   return {

@@ -39,8 +39,8 @@ interface FilterEntry {
 export class CodeIndex {
   private readonly exact = new Map<string, { classes: KnowledgeClass[]; regionUnknown: boolean }>();
   private readonly filters = new Map<string, FilterEntry[]>();
-  /** Answers by system and code as sent, bounded: a chart repeats the same few hundred codings. */
-  private readonly answers = new Map<string, Map<string, CodeInfo | undefined>>();
+  /** Answers by system and code as sent, bounded: a chart repeats the same few hundred codings. `null`: not recognised. */
+  private readonly answers = new Map<string, Map<string, CodeInfo | null>>();
   private remembered = 0;
 
   constructor(private readonly aliases: SystemAliases = new Map()) {}
@@ -65,12 +65,13 @@ export class CodeIndex {
 
   /** The classes of a coding, or undefined when the coding is not recognised at all. */
   lookup(system: string, code: string): CodeInfo | undefined {
-    const known = this.answers.get(system);
-    if (known?.has(code)) return known.get(code);
+    // One map read per coding: most codings of a chart are not recognised, and remembered as null.
+    const known = this.answers.get(system)?.get(code);
+    if (known !== undefined) return known ?? undefined;
     const info = this.compute(system, code);
     if (this.remembered >= MAX_REMEMBERED_ANSWERS) this.forget();
-    const bySystem = this.answers.get(system) ?? new Map<string, CodeInfo | undefined>();
-    bySystem.set(code, info);
+    const bySystem = this.answers.get(system) ?? new Map<string, CodeInfo | null>();
+    bySystem.set(code, info ?? null);
     this.answers.set(system, bySystem);
     this.remembered += 1;
     return info;

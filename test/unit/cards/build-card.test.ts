@@ -135,6 +135,61 @@ describe('buildCard for an appointment (appointment-book cards are order-sign ca
   });
 });
 
+describe('buildCard details (clinical-policy §5: at most 120 words, the record giving way first)', () => {
+  const words = (text: string): number => text.split(/\s+/).filter((token) => /[\p{L}\p{N}]/u.test(token)).length;
+  const recordLines = (detail: string): string[] => {
+    const lines = detail.split('\n');
+    const start = lines.indexOf('**Record:**') + 1;
+    const end = lines.indexOf('', start);
+    return lines.slice(start, end === -1 ? undefined : end);
+  };
+  const stenosis = (n: number, label: string) =>
+    condition(['STENOSIS'], label, { id: `c-${n}`, codings: [{ system: ICD, code: 'M48.02', display: 'Spinal stenosis, cervical region' }] });
+
+  it('lists the record with its codes when the detail fits', () => {
+    const card = cardFor([stenosis(1, 'Cervical spinal stenosis')], order('Neck massage'));
+    expect(recordLines(card.detail)).toEqual(['- Neck massage (order): neck', '- Cervical spinal stenosis: active, since 2024-03-10 (ICD-10-CM M48.02)']);
+  });
+
+  it('drops the codes, then entries from the end with their count, keeping what to do, the red flags, the order and the named condition', () => {
+    const long = 'Multilevel degenerative cervical spinal stenosis with foraminal narrowing at level';
+    const conditions = Array.from({ length: 8 }, (_, i) => stenosis(i + 1, `${long} ${i + 1}`));
+    const card = cardFor(conditions, order('Neck massage'));
+    expect(words(card.detail)).toBeLessThanOrEqual(120);
+    expect(card.detail.startsWith('**Do now:**\n- Remove the order')).toBe(true);
+    expect(card.detail).toContain('**Check for:**');
+    expect(card.detail).not.toContain('ICD-10-CM');
+    const lines = recordLines(card.detail);
+    const more = /^- (\d+) more on the record$/.exec(lines.at(-1) ?? '');
+    expect(more).not.toBeNull();
+    const listed = lines.slice(0, -1);
+    expect(listed.length + Number(more?.[1])).toBe(1 + conditions.length);
+    expect(listed[0]).toBe('- Neck massage (order): neck');
+    expect(listed[1]).toBe(`- ${long} 1: active, since 2024-03-10`);
+  });
+});
+
+describe('buildCard and what callers do with a card', () => {
+  /** Changes every member and item it can; what is shared between cards must refuse (frozen). */
+  function vandalise(value: unknown): void {
+    if (typeof value !== 'object' || value === null) return;
+    for (const child of Object.values(value)) vandalise(child);
+    try {
+      if (Array.isArray(value)) value.push('vandal');
+      else for (const key of Object.keys(value)) (value as Record<string, unknown>)[key] = 'vandal';
+    } catch {
+      // Frozen: shared with other cards, and so unchangeable.
+    }
+  }
+
+  it('builds each card afresh: changing one card changes no later card', () => {
+    const build = () => cardFor([condition(['STENOSIS'], 'Cervical spinal stenosis')], order('Neck massage'));
+    const expected = JSON.stringify(build());
+    vandalise(build());
+    expect(JSON.stringify(build())).toBe(expected);
+  });
+});
+
 describe('sortByIndicator (clinical-policy §5 card order)', () => {
   it('puts critical before warning before info and keeps the order of the orders within one indicator', () => {
     const items = (['info', 'warning', 'critical', 'warning', 'critical'] as const).map((indicator, index) => ({ n: index + 1, card: cardStub(indicator) }));

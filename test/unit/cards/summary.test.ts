@@ -75,10 +75,43 @@ describe('firstWords', () => {
     expect(firstWords('Cervical  spinal stenosis', 5)).toBe('Cervical spinal stenosis');
     expect(firstWords('one two three four five six', 3)).toBe('one two three …');
   });
+
+  it.each([
+    ['one two three', 3, 'one two three'],
+    ['one two three', 2, 'one two …'],
+    [' one two', 2, 'one two'],
+    ['one two\n', 2, 'one two'],
+    ['one\ttwo', 5, 'one two'],
+    ['one\u00a0two', 5, 'one two'],
+    ['', 3, ''],
+    ['   ', 3, ''],
+  ])('reads %j to at most %i words as %j', (text, max, expected) => {
+    expect(firstWords(text, max)).toBe(expected);
+  });
 });
 
 describe('countWords', () => {
+  /** What a word is (clinical policy §5 counts them): a whitespace-separated token with a letter or number. */
+  const bySplitting = (text: string): number => text.split(/\s+/).filter((token) => /[\p{L}\p{N}]/u.test(token)).length;
+
   it('counts words, not markdown marks or bullets', () => {
     expect(countWords('**Do now:**\n- Remove the order.\n- MRI, C5-C6 (2024-03-10)')).toBe(8);
+  });
+
+  it.each([
+    ['', 0],
+    ['  \n\t ', 0],
+    ['- * ** —', 0],
+    ['naïve Ünïcode façade', 3],
+    ['颈椎 狭窄', 2],
+    ['٣ ² Ⅻ', 3],
+    ['word\u00a0word\u2003word\u3000word\ufeffword', 5],
+    ['word\u200bword', 1],
+    ['𝒜 😀 x😀', 2],
+    ['\ud835 \udc9c lone halves', 2],
+    ['e\u0301 \u0301', 1],
+  ])('counts %j as %i words, outside ASCII too', (text, expected) => {
+    expect(countWords(text)).toBe(expected);
+    expect(countWords(text)).toBe(bySplitting(text));
   });
 });

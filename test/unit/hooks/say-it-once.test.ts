@@ -190,6 +190,24 @@ describe('callIds', () => {
     for (const id of first) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
+  it('derives the ids it always has for a call, so a retry after a restart or an upgrade gets them again', () => {
+    expect(take(callIds('secret', call), 11)).toEqual([
+      '68134a77-302a-4fad-9fc6-f27c3f6b2a6d',
+      '148ae58b-5938-4f11-86d9-1ff901dfad92',
+      'c6741533-d5df-4c40-8798-7e1796cdd58c',
+      '095efdd4-b6fa-4ff6-b341-f853448f29e4',
+      'f57add7b-c2ba-4722-86be-b62a32e72174',
+      '89dc1b57-39db-4562-805e-9a5a53c77040',
+      '0a8471f2-0129-4104-8681-bfb0f2b5a109',
+      'ab3b4939-74d2-4afe-bbde-9922e4c2fd84',
+      'cf1b38fb-e022-4f57-bfbf-7add93f36717',
+      '24c58afe-0991-4a4c-9623-7782fef99d22',
+      '958b4b10-0160-49fa-8f4c-450325385801',
+    ]);
+    const raw = new TextEncoder().encode(JSON.stringify({ hook: 'order-sign', hookInstance: call.hookInstance, context: call.context, prefetch: call.prefetch }));
+    expect(take(callIds('secret', { ...call, raw }), 2)).toEqual(['d3fc8fe7-0253-4b65-be33-98c17dbc693d', '2f154a20-54cd-4107-ae42-0c97cea49e26']);
+  });
+
   it('gives new ids when the context, the prefetch, the hookInstance or the secret differ', () => {
     const first = callIds('secret', call)();
     expect(callIds('secret', { ...call, context: { patientId: 'p2' } })()).not.toBe(first);

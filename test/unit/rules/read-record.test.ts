@@ -127,6 +127,24 @@ describe('readCondition: codes', () => {
     const resource = { resourceType: 'Condition', code: { coding: [{ system: ICD, code: 'M48.061' }], text: 'Cervical myelopathy' } };
     expect(read(resource).classes).not.toContain('CORD');
   });
+
+  it('keeps the recognised codings as sent, and only those, for the card to name', () => {
+    const resource = {
+      resourceType: 'Condition',
+      code: { coding: [{ system: 'urn:local', code: 'L-1', display: 'Neck' }, { system: ICD, code: 'M48.02', display: 'Spinal stenosis, cervical region' }, { system: ICD, code: 'M48.02' }] },
+    };
+    expect(readCondition(resource, knowledge, TODAY)?.codings).toEqual([
+      { system: ICD, code: 'M48.02', display: 'Spinal stenosis, cervical region' },
+      { system: ICD, code: 'M48.02', display: undefined },
+    ]);
+  });
+
+  it('reads only codings that are objects in a list, and nothing from a bare code string', () => {
+    expect(read({ resourceType: 'Condition', code: { coding: [null, 'M48.02', { system: ICD, code: 'M48.02' }] } }).classes).toEqual(['STENOSIS']);
+    expect(read({ resourceType: 'Condition', code: { coding: { system: ICD, code: 'M48.02' } } }).classes).toEqual([]);
+    expect(read({ resourceType: 'Condition', code: { coding: [{ system: ICD, code: ' ' }, { system: ' ', code: 'M48.02', display: 'Cervical myelopathy' }] } }).classes).toEqual(['CORD']);
+    expect(read({ resourceType: 'Condition', code: 'cervical stenosis' }).classes).toEqual([]);
+  });
 });
 
 describe('readCondition: text', () => {

@@ -8,6 +8,14 @@ describe('patientHash', () => {
     );
   });
 
+  it('keys each hash with its own secret when secrets alternate', () => {
+    const known = 'f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8';
+    const other = patientHash('another key', 'The quick brown fox jumps over the lazy dog');
+    expect(patientHash('key', 'The quick brown fox jumps over the lazy dog')).toBe(known);
+    expect(patientHash('another key', 'The quick brown fox jumps over the lazy dog')).toBe(other);
+    expect(other).not.toBe(known);
+  });
+
   it('depends on the secret and does not contain the id', () => {
     const a = patientHash('secret-a', 'Patient/123');
     expect(a).toBe(patientHash('secret-a', 'Patient/123'));

@@ -37,6 +37,17 @@ describe('code index (clinical policy §1-§3)', () => {
     expect(index.lookup('urn:oid:9.8', 'E0855')).toBeUndefined();
   });
 
+  it('answers alike when asked again, recognised or not, and forgets its answers when the knowledge grows', () => {
+    const index = new CodeIndex();
+    index.addConcept(ICD, 'M48.02', 'STENOSIS', false);
+    for (let asked = 0; asked < 2; asked += 1) {
+      expect(index.lookup(ICD, 'M48.02')?.classes).toEqual(['STENOSIS']);
+      expect(index.lookup(ICD, 'E11.9')).toBeUndefined();
+    }
+    index.addConcept(ICD, 'E11.9', 'NOT_TRIGGER', false);
+    expect(index.lookup(ICD, 'E11.9')?.classes).toEqual(['NOT_TRIGGER']);
+  });
+
   it('flags stenosis codes without a region', () => {
     expect(codes.lookup(ICD, 'M48.00')?.regionUnknown).toBe(true);
     expect(codes.lookup(SCT, '76107001')?.regionUnknown).toBe(true);
