@@ -110,6 +110,14 @@ describe('buildCard summaries on the hard cases (clinical-policy §5)', () => {
   });
 });
 
+describe('buildCard with record names that look like replacement patterns', () => {
+  it('names the order and the condition as the record wrote them', () => {
+    const card = cardFor([condition(['STENOSIS'], 'Stenosis $& C5')], order('Neck massage $$ $1'));
+    expect(card.summary).toBe('Neck massage $$ $1 with stenosis $& C5 can precipitate myelopathy; offer supervised PT instead');
+    expect(card.suggestions?.[0]?.label).toBe('Remove the neck massage $$ $1 order');
+  });
+});
+
 describe('buildCard summaries at their longest', () => {
   it('fits a suspected red flag with a history of radiculopathy, a malignant context and a manipulation order, names whole', () => {
     const card = cardFor(

@@ -10,10 +10,16 @@ describe('replaceSlot', () => {
     ['{order}{order} and {order}', '{order}', 'x'],
     ['{order}', '{order}', 'a {order} inside'],
     ['{order}', '{order}', ''],
-    ['Remove the {order}', '{order}', 'massage $& $$ $` $\' $1'],
-    ['ab', '', '-'],
   ])('fills %j with %j as replaceAll does', (text, slot, value) => {
     expect(replaceSlot(text, slot, value)).toBe(text.replaceAll(slot, value));
+  });
+
+  it('puts a value holding replacement patterns in as written', () => {
+    expect(replaceSlot('Remove the {order} now', '{order}', 'massage $& $$ $` $\' $1')).toBe('Remove the massage $& $$ $` $\' $1 now');
+  });
+
+  it('leaves the text as it is for an empty slot', () => {
+    expect(replaceSlot('ab', '', '-')).toBe('ab');
   });
 });
 
