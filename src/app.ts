@@ -8,7 +8,7 @@ import type { FhirGateway } from './fhir/gateway.js';
 import { createAnalyticsAccess } from './http/analytics-access.js';
 import { createAuthMiddleware } from './http/authenticate.js';
 import { createBrowserRouter } from './http/browser-routes.js';
-import { createCdsRouter } from './http/cds-routes.js';
+import { mountCdsRoutes } from './http/cds-routes.js';
 import { createCorsMiddleware } from './http/cors.js';
 import { createErrorHandler } from './http/error-handler.js';
 import { createFhirRouter } from './http/fhir-routes.js';
@@ -58,38 +58,39 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  // The CDS services come first after the request log, CORS and authentication: every router
-  // mounted before them would be walked by each hook call.
+  // The CDS services come first after the request log and CORS, each route authenticating its
+  // caller: every layer before them is walked by each hook call. Their routes sit on the app's own
+  // router, so a hook call walks one layer stack only.
   app.use(createRequestLog(logger, deps.metrics));
   app.use(createCorsMiddleware(config));
 
   const authenticate = createAuthMiddleware(deps.authenticator, config);
   if (deps.authenticator) app.use('/analytics', createAnalyticsAccess(config.analyticsPassword));
-  app.use(['/cds-services', '/analytics'], authenticate);
-  app.use(
-    createCdsRouter({
-      knowledge,
-      gateway: deps.gateway ?? createGatewayFromConfig(config, deps.metrics),
-      fhirServerPolicy: deps.fhirServerPolicy ?? createFhirServerPolicy(undefined, config),
-      logger,
+  mountCdsRoutes(app, {
+    authenticate,
+    knowledge,
+    gateway: deps.gateway ?? createGatewayFromConfig(config, deps.metrics),
+    fhirServerPolicy: deps.fhirServerPolicy ?? createFhirServerPolicy(undefined, config),
+    logger,
+    metrics: deps.metrics,
+    sayItOnce: createSayItOnce({
+      history: deps.history,
+      recorder: deps.recorder,
       metrics: deps.metrics,
-      sayItOnce: createSayItOnce({
-        history: deps.history,
-        recorder: deps.recorder,
-        metrics: deps.metrics,
-        secret: config.patientHashSecret,
-        lockoutHours: config.suppressionLockoutHours,
-        budgetMs: deps.historyBudgetMs ?? HISTORY_BUDGET_MS,
-        knowledgeVersion: knowledge.version,
-        clock,
-      }),
-      publicBaseUrl: config.publicBaseUrl,
-      bodyLimitBytes: config.bodyLimitBytes,
-      deadlineMs: config.fhir.deadlineMs,
+      secret: config.patientHashSecret,
+      lockoutHours: config.suppressionLockoutHours,
+      budgetMs: deps.historyBudgetMs ?? HISTORY_BUDGET_MS,
+      knowledgeVersion: knowledge.version,
       clock,
-      idsFor: pinnedId ? () => pinnedId : (call) => callIds(config.patientHashSecret, call),
     }),
-  );
+    publicBaseUrl: config.publicBaseUrl,
+    bodyLimitBytes: config.bodyLimitBytes,
+    deadlineMs: config.fhir.deadlineMs,
+    clock,
+    idsFor: pinnedId ? () => pinnedId : (call) => callIds(config.patientHashSecret, call),
+  });
+  // Everything else under these paths (analytics, unknown service paths) is authenticated before it is answered.
+  app.use(['/cds-services', '/analytics'], authenticate);
   app.use('/rationale', createRationaleRouter(knowledge));
   app.use('/fhir', createFhirRouter({ knowledge, publicBaseUrl: config.publicBaseUrl, clock }));
   app.use(createBrowserRouter({ knowledge, tryAssets: deps.authenticator ? undefined : deps.tryAssets }));

@@ -1,4 +1,4 @@
-import { Router, type RequestHandler, type Response } from 'express';
+import type { RequestHandler, Response, Router } from 'express';
 import { callerOf } from './authenticate.js';
 import { jsonBody, problemsFrom, rawBodyOf, requireJson } from './json-body.js';
 import { CdsRequest, contextProblems } from '../cds/request.js';
@@ -29,6 +29,8 @@ export interface CdsRouteDeps {
   readonly clock: () => Date;
   /** Card and suggestion ids for one call (by default derived from the call, so a retry gets the same ones). */
   readonly idsFor: (call: CallIdentity) => () => string;
+  /** Caller authentication, the first step of every route here. */
+  readonly authenticate: RequestHandler;
 }
 
 /** The discovery entry of one hook definition (https://cds-hooks.hl7.org/2.0/#discovery). */
@@ -75,24 +77,28 @@ function parseCall(hook: HookDefinitionFile, body: unknown): CdsRequest {
   return request;
 }
 
-/** Discovery and the services: parse, evaluate, hold back repeats, respond. */
-export function createCdsRouter(deps: CdsRouteDeps): Router {
-  const router = Router();
+/**
+ * Discovery and the services: parse, evaluate, hold back repeats, respond. The routes go on the
+ * app's own router: a router of their own, mounted on the app, costs each hook call a second
+ * walk (its own layer stack, restored request fields).
+ */
+export function mountCdsRoutes(router: Pick<Router, 'route'>, deps: CdsRouteDeps): void {
   const byId = new Map(deps.knowledge.hooks.map((hook) => [hook.id, hook]));
   const discovery = { services: deps.knowledge.hooks.map(discoveryEntry) };
   const parseJson = jsonBody(deps.bodyLimitBytes);
 
   router
     .route('/cds-services')
-    .get((_req, res) => {
+    .get(deps.authenticate, (_req, res) => {
       factsOf(res).route = 'discovery';
       res.json(discovery);
     })
-    .all(methodNotAllowed('GET, OPTIONS'));
+    .all(deps.authenticate, methodNotAllowed('GET, OPTIONS'));
 
   router
     .route('/cds-services/:id')
     .post(
+      deps.authenticate,
       (req, res, next) => {
         const facts = factsOf(res);
         facts.route = 'service';
@@ -128,7 +134,5 @@ export function createCdsRouter(deps: CdsRouteDeps): Router {
         sendJson(res, { cards });
       },
     )
-    .all(methodNotAllowed('POST, OPTIONS'));
-
-  return router;
+    .all(deps.authenticate, methodNotAllowed('POST, OPTIONS'));
 }

@@ -112,6 +112,17 @@ describe('service calls need a JWT for that service URL', () => {
     expectBare401(await postOrderSign(hookRequest('order-sign'), token));
   });
 
+  it.each([
+    ['an unknown service', () => request(app).post('/cds-services/no-such-service').set('Content-Type', 'application/json').send('{}')],
+    ['a path below a service', () => request(app).post(`${servicePath('order-sign')}/more`).set('Content-Type', 'application/json').send('{}')],
+    ['a service in other letter case', () => request(app).post(servicePath('order-sign').toUpperCase()).set('Content-Type', 'application/json').send('{}')],
+    ['a service with a trailing slash', () => request(app).post(`${servicePath('order-sign')}/`).set('Content-Type', 'application/json').send('{}')],
+    ['the wrong method on a service', () => request(app).get(servicePath('order-sign'))],
+    ['the wrong method on discovery', () => request(app).post('/cds-services').set('Content-Type', 'application/json').send('{}')],
+  ])('refuses %s without a token before anything else is said', async (_name, call) => {
+    expectBare401(await call());
+  });
+
   it('refuses a replayed token', async () => {
     const token = await tokenFor(ORDER_SIGN_AUD);
     expect((await postOrderSign(hookRequest('order-sign'), token)).status).toBe(200);
