@@ -13,6 +13,8 @@ import {
   type DecisionHistoryParameter,
   type FeedbackWriteResult,
   type HistoryDialect,
+  type IssuedCardRow,
+  type SuppressedCardRow,
 } from './analytics-store.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 import { buildReport, REPORT_QUERIES, type AnalyticsReport, type ReportQueryName, type ReportRange } from './report.js';
@@ -64,6 +66,42 @@ const INSERT_SUPPRESSED = `
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
     $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[])
   ON CONFLICT DO NOTHING`;
+
+/** The row fields bound to INSERT_ISSUED's arrays, $1 to $11 in order. */
+const ISSUED_COLUMNS = [
+  'cardUuid',
+  'cardId',
+  'knowledgeVersion',
+  'serviceId',
+  'hook',
+  'hookInstance',
+  'indicator',
+  'issuedAt',
+  'issuedDay',
+  'patientHash',
+  'orderHash',
+] as const satisfies ReadonlyArray<keyof IssuedCardRow>;
+
+/** The row fields bound to INSERT_SUPPRESSED's arrays, $1 to $12 in order. */
+const SUPPRESSED_COLUMNS = [
+  'cardId',
+  'knowledgeVersion',
+  'serviceId',
+  'hook',
+  'hookInstance',
+  'indicator',
+  'reason',
+  'suppressedAt',
+  'suppressedDay',
+  'patientHash',
+  'orderHash',
+  'cardUuid',
+] as const satisfies ReadonlyArray<keyof SuppressedCardRow>;
+
+/** One array per column, for a multi-row insert through `unnest`. */
+function columnsOf<Row, Key extends keyof Row>(rows: readonly Row[], keys: readonly Key[]): Array<Array<Row[Key]>> {
+  return keys.map((key) => rows.map((row) => row[key]));
+}
 
 /** Claims a token key unless an unexpired claim exists; returns a row only when the claim is new. */
 const CLAIM_TOKEN = {
@@ -192,39 +230,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       const rows = toIssuedCardRows(cards);
       await inTransaction(pool, async (client) => {
         await lockCardUuids(client, rows.map((row) => row.cardUuid));
-        await client.query(INSERT_ISSUED, [
-          rows.map((row) => row.cardUuid),
-          rows.map((row) => row.cardId),
-          rows.map((row) => row.knowledgeVersion),
-          rows.map((row) => row.serviceId),
-          rows.map((row) => row.hook),
-          rows.map((row) => row.hookInstance),
-          rows.map((row) => row.indicator),
-          rows.map((row) => row.issuedAt),
-          rows.map((row) => row.issuedDay),
-          rows.map((row) => row.patientHash),
-          rows.map((row) => row.orderHash),
-        ]);
+        await client.query(INSERT_ISSUED, columnsOf(rows, ISSUED_COLUMNS));
       });
     },
 
     async recordSuppressed(cards: readonly SuppressedCard[]): Promise<void> {
       if (cards.length === 0) return;
       const rows = toSuppressedCardRows(cards);
-      await pool.query(INSERT_SUPPRESSED, [
-        rows.map((row) => row.cardId),
-        rows.map((row) => row.knowledgeVersion),
-        rows.map((row) => row.serviceId),
-        rows.map((row) => row.hook),
-        rows.map((row) => row.hookInstance),
-        rows.map((row) => row.indicator),
-        rows.map((row) => row.reason),
-        rows.map((row) => row.suppressedAt),
-        rows.map((row) => row.suppressedDay),
-        rows.map((row) => row.patientHash),
-        rows.map((row) => row.orderHash),
-        rows.map((row) => row.cardUuid),
-      ]);
+      await pool.query(INSERT_SUPPRESSED, columnsOf(rows, SUPPRESSED_COLUMNS));
     },
 
     async pastDecisions(patientHash: string, keys: readonly DecisionKey[], window: HistoryWindow): Promise<readonly PastShowing[]> {
