@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Response } from 'express';
 import { CdsError, operationOutcome, type ErrorCode } from '../errors.js';
 import { errorKind, type Logger } from '../logger.js';
 import { isObject } from '../fhir/json.js';
+import { notJsonError } from './json-body.js';
 
 /** body-parser marks its errors with a `type`; map those, never the message text. */
 const BODY_PARSER_ERRORS: Record<string, ErrorCode> = {
@@ -18,10 +19,12 @@ function toCdsError(error: unknown): CdsError | undefined {
   if (isObject(error) && typeof error['type'] === 'string') {
     const code = BODY_PARSER_ERRORS[error['type']];
     if (code === 'INVALID_REQUEST' && error['type'] === 'entity.parse.failed') {
-      return new CdsError(code, [{ message: 'Request body is not valid JSON' }]);
+      return notJsonError();
     }
     if (code) return new CdsError(code);
   }
+  // Any other 400 of body-parser's (a compressed body that does not inflate) is the client's.
+  if (error instanceof Error && isObject(error) && error['status'] === 400 && error['expose'] === true) return new CdsError('INVALID_REQUEST');
   return undefined;
 }
 
