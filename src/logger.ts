@@ -1,4 +1,4 @@
-import { pino, type Logger, type DestinationStream } from 'pino';
+import { pino, type Bindings, type Logger, type DestinationStream } from 'pino';
 import pretty from 'pino-pretty';
 import type { Config } from './config.js';
 
@@ -30,6 +30,25 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * A child logger with these bindings, made when it is first used: most hook calls log nothing
+ * beyond their request line, and a pino child serialises its bindings when it is made.
+ */
+export function lazyChild(logger: Logger, bindings: Bindings): Logger {
+  let child: Logger | undefined;
+  return new Proxy(logger, {
+    get(_target, property) {
+      child ??= logger.child(bindings);
+      const value: unknown = Reflect.get(child, property, child);
+      return typeof value === 'function' ? value.bind(child) : value;
+    },
+    set(_target, property, value) {
+      child ??= logger.child(bindings);
+      return Reflect.set(child, property, value, child);
+    },
+  });
 }
 
 /**

@@ -9,7 +9,7 @@ import { evaluateHook, patientIdOf, type EvaluateDeps } from '../hooks/evaluate-
 import type { SayItOnce } from '../hooks/say-it-once.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import type { HookDefinitionFile } from '../knowledge/schemas.js';
-import type { Logger } from '../logger.js';
+import { lazyChild, type Logger } from '../logger.js';
 import type { Metrics } from '../ops/types.js';
 import type { FhirServerPolicy } from '../security/types.js';
 import { dataAccessFor } from '../security/data-access.js';
@@ -120,7 +120,7 @@ export function mountCdsRoutes(router: Pick<Router, 'route'>, deps: CdsRouteDeps
         facts.hook = request.hook;
         facts.hookInstance = request.hookInstance;
 
-        const log = deps.logger.child({ requestId: facts.requestId, serviceId: hook.id, hookInstance: request.hookInstance });
+        const log = lazyChild(deps.logger, { requestId: facts.requestId, serviceId: hook.id, hookInstance: request.hookInstance });
         const access = dataAccessFor(deps.fhirServerPolicy, callerOf(res), request, log);
         // Plain literals rather than spreads of deps and request: V8 copies a spread with an added property slowly.
         const newId = deps.idsFor({ hookInstance: request.hookInstance, context: request.context, prefetch: request.prefetch, raw: rawBodyOf(req) });
