@@ -125,6 +125,16 @@ describe('the bodies clients send are read the same either way', () => {
     expect(codeOf(answer)).toBe('INVALID_REQUEST');
   });
 
+  it('reads a UTF-16 body, as body-parser does', async () => {
+    expect(cardTopics(await send(Buffer.from(BODY, 'utf16le'), 'application/json; charset=utf-16le'))).toEqual(['cervical-stenosis-massage']);
+  });
+
+  it('answers 415 for a charset that is not UTF-8 or UTF-16', async () => {
+    const answer = await send(Buffer.from(BODY, 'latin1'), 'application/json; charset=iso-8859-1');
+    expect(answer.status).toBe(415);
+    expect(codeOf(answer)).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
   it('reads invalid UTF-8 in a text the same way on both readers', async () => {
     const condition = { ...stenosisCondition(), note: [{ text: 'seen by PLACEHOLDER' }] };
     const text = JSON.stringify(hookRequest('order-sign', { prefetch: { conditions: searchset([condition]), procedures: searchset([]), patient: null } }));
