@@ -23,8 +23,9 @@ function toCdsError(error: unknown): CdsError | undefined {
     }
     if (code) return new CdsError(code);
   }
-  // Any other 400 of body-parser's (a compressed body that does not inflate) is the client's.
-  if (error instanceof Error && isObject(error) && error['status'] === 400 && error['expose'] === true) return new CdsError('INVALID_REQUEST');
+  // Any other 400 the framework marks (a compressed body that does not inflate, a path whose
+  // percent-encoding does not decode) is the client's; its message, which may quote the request, is not kept.
+  if (error instanceof Error && isObject(error) && error['status'] === 400) return new CdsError('INVALID_REQUEST');
   return undefined;
 }
 

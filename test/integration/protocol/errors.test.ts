@@ -122,6 +122,12 @@ describe('400 INVALID_REQUEST', () => {
     expectNoPatientData(response);
   });
 
+  it('answers 400 for a service path whose percent-encoding does not decode, without echoing it', async () => {
+    const response = await request(app).post('/cds-services/PATH-SECRET%E0%A4%A').set('Content-Type', 'application/json').send(JSON.stringify(hookRequest('order-sign')));
+    expectError(response, 400, 'INVALID_REQUEST');
+    expect(response.text).not.toContain('PATH-SECRET');
+  });
+
   const cases: ReadonlyArray<{ name: string; hook: HookName; body: () => Json; mentions: RegExp }> = [
     { name: 'hook is missing', hook: 'order-sign', body: () => without(requestWithPatientData('order-sign'), 'hook'), mentions: /\bhook\b/ },
     { name: 'hookInstance is missing', hook: 'order-sign', body: () => without(requestWithPatientData('order-sign'), 'hookInstance'), mentions: /hookInstance/ },
