@@ -23,9 +23,11 @@ function toCdsError(error: unknown): CdsError | undefined {
     }
     if (code) return new CdsError(code);
   }
-  // Any other 400 the framework marks (a compressed body that does not inflate, a path whose
-  // percent-encoding does not decode) is the client's; its message, which may quote the request, is not kept.
-  if (error instanceof Error && isObject(error) && error['status'] === 400) return new CdsError('INVALID_REQUEST');
+  // The framework's other 400s are the client's: body-parser's (a compressed body that does not
+  // inflate) and the router's (a path whose percent-encoding does not decode). Their message,
+  // which may quote the request, is not kept.
+  const fromFramework = error instanceof URIError || (isObject(error) && error['expose'] === true);
+  if (error instanceof Error && fromFramework && isObject(error) && error['status'] === 400) return new CdsError('INVALID_REQUEST');
   return undefined;
 }
 
