@@ -1,6 +1,11 @@
 /** Safe readers over JSON the client sent: nothing here trusts a shape it has not checked. */
 export type JsonObject = Record<string, unknown>;
 
+/** JSON's insignificant whitespace (space, tab, line feed, carriage return), as a byte or UTF-16 code. */
+export function isJsonSpace(code: number | undefined): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

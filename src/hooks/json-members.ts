@@ -1,3 +1,5 @@
+import { isJsonSpace } from '../fhir/json.js';
+
 /** Where one member's value stands in a JSON text: `bytes.subarray(start, end)`. */
 export interface MemberSpan {
   readonly start: number;
@@ -13,13 +15,9 @@ const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 
-function isSpace(byte: number | undefined): boolean {
-  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
-}
-
 function skipSpace(bytes: Uint8Array, at: number): number {
   let i = at;
-  while (i < bytes.length && isSpace(bytes[i])) i += 1;
+  while (i < bytes.length && isJsonSpace(bytes[i])) i += 1;
   return i;
 }
 
@@ -42,7 +40,7 @@ function skipValue(bytes: Uint8Array, at: number): number {
   if (first === QUOTE) return skipString(bytes, at);
   if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
     let i = at;
-    while (i < bytes.length && bytes[i] !== COMMA && bytes[i] !== CLOSE_BRACE && bytes[i] !== CLOSE_BRACKET && !isSpace(bytes[i])) i += 1;
+    while (i < bytes.length && bytes[i] !== COMMA && bytes[i] !== CLOSE_BRACE && bytes[i] !== CLOSE_BRACKET && !isJsonSpace(bytes[i])) i += 1;
     return i;
   }
   let depth = 0;

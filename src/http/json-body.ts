@@ -3,6 +3,7 @@ import { json, type RequestHandler } from 'express';
 import getRawBody from 'raw-body';
 import type { z } from 'zod';
 import { CdsError, type Problem } from '../errors.js';
+import { isJsonSpace } from '../fhir/json.js';
 
 /** Media types read as JSON (CDS Hooks clients send `application/json`, FHIR tools `application/fhir+json`). */
 export const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -39,11 +40,6 @@ export function rawBodyOf(req: IncomingMessage): Buffer | undefined {
 /** The answer to a body that is not JSON (or not an object or array): the same from both readers. */
 export function notJsonError(): CdsError {
   return new CdsError('INVALID_REQUEST', [{ message: 'Request body is not valid JSON' }]);
-}
-
-/** JSON's insignificant whitespace, the only characters allowed before the first value. */
-function isJsonSpace(code: number): boolean {
-  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 }
 
 /**
