@@ -65,6 +65,15 @@ function parseStrictJson(text: string): unknown {
 }
 
 /**
+ * Whether the body can no longer be read (the client went away, or it was read already): as
+ * on-finished judges it for body-parser, which then reads nothing and passes the request on.
+ */
+function bodyGone(req: IncomingMessage): boolean {
+  const socket = req.socket as IncomingMessage['socket'] | null;
+  return socket === null || !socket.readable || (req.complete && !req.readable);
+}
+
+/**
  * The length of a body this route can read directly: UTF-8 JSON by one of the common media
  * types, not compressed, its length given and within the limit. Anything else (compressed,
  * chunked, another charset, too long) goes to body-parser, which reads or refuses it.
@@ -72,7 +81,7 @@ function parseStrictJson(text: string): unknown {
 function directLength(req: IncomingMessage, limitBytes: number): number | undefined {
   const headers = req.headers;
   const type = headers['content-type'];
-  if (type === undefined || !COMMON_JSON_TYPES.has(type) || headers['content-encoding'] !== undefined || req.readableEnded) return undefined;
+  if (type === undefined || !COMMON_JSON_TYPES.has(type) || headers['content-encoding'] !== undefined || bodyGone(req)) return undefined;
   const declared = headers['content-length'];
   if (declared === undefined || !/^\d{1,15}$/.test(declared)) return undefined;
   const length = Number(declared);

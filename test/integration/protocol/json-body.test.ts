@@ -5,8 +5,13 @@
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect } from 'node:net';
+import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import express from 'express';
+import { createErrorHandler } from '../../../src/http/error-handler.js';
+import { jsonBody } from '../../../src/http/json-body.js';
+import { createLogger } from '../../../src/logger.js';
 import { expectOperationOutcome, expectValidCdsResponse } from '../../helpers/cds-response-schema.js';
 import { closeServer, listenOnLoopback } from '../../helpers/loopback.js';
 import { buildTestApp, hookRequest, searchset, servicePath, stenosisCondition, testServiceConfig } from '../../helpers/requests.js';
@@ -196,6 +201,34 @@ describe('the errors are the same either way', () => {
 });
 
 describe('a client that goes away mid-body', () => {
+  it.each(['whole body sent', 'half the body sent'])('is no server error when it leaves before its body is read (%s)', async (sent) => {
+    const errors: unknown[] = [];
+    const reached: unknown[] = [];
+    const logger = createLogger('error', new Writable({ write: (chunk: Buffer, _encoding, done) => (errors.push(chunk.toString('utf8')), done()) }));
+    const slow = express();
+    // A step that answers later (as caller authentication does), so the client is gone by the time the body is read.
+    slow.post(PATH, (_req, _res, next) => setTimeout(next, 80), jsonBody(100_000), (req, res) => {
+      reached.push(req.body);
+      res.json({ cards: [] });
+    });
+    slow.use(createErrorHandler(logger));
+    const slowServer = createServer(slow);
+    const slowPort = await listenOnLoopback(slowServer);
+    try {
+      const body = sent === 'whole body sent' ? BODY : BODY.slice(0, 200);
+      const socket = connect(slowPort, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve) => socket.on('connect', resolve));
+      socket.end(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BODY)}\r\n\r\n${body}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(errors).toEqual([]);
+      if (sent === 'whole body sent') expect(reached).toEqual([undefined]);
+    } finally {
+      await closeServer(slowServer);
+    }
+  });
+
+
   it('gets no answer, and the next call is answered with its card', async () => {
     const part = BODY.slice(0, 100);
     const answer = await rawExchange(port, `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BODY)}\r\n\r\n`, part, true);
