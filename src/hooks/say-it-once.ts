@@ -31,11 +31,22 @@ const RANK: Readonly<Record<CdsCard['indicator'], number>> = { info: 0, warning:
 const SHOWN: RepeatVerdict = Object.freeze({ show: true, repeat: false });
 
 /**
+ * Whether the repeat rules read a decision's earlier showings beyond the same call's and the
+ * answered ones: only an info card (held back once shown on any hook) and a warning on
+ * patient-view (held back once shown there) do. The history lookup leaves them out otherwise.
+ */
+export function readsShowings(indicator: CdsCard['indicator'], hook: string): boolean {
+  return indicator === 'info' || (indicator === 'warning' && hook === 'patient-view');
+}
+
+/**
  * clinical-policy.md §6, for one card: shown again when it is the same call again (its uuid was
  * already shown), held back when the same decision was overridden within the lockout (unless the
  * indicator rose since), when an info card was already shown on any hook, or when a warning was
  * already shown on patient-view and this is patient-view. An acceptance starts afresh: only
- * showings after it count. Anything else is shown. Pure: the caller passes the past and the time.
+ * showings after it count. Anything else is shown. Pure: the caller passes the past and the time;
+ * for a card {@link readsShowings} says no to, the past need hold only the same call's showing and
+ * the answered ones.
  */
 export function judgeRepeat(card: DecidedCard, hook: string, past: readonly PastShowing[], nowMs: number, lockoutMs: number): RepeatVerdict {
   if (card.orderHash === undefined) return SHOWN;
@@ -51,6 +62,7 @@ export function judgeRepeat(card: DecidedCard, hook: string, past: readonly Past
     }
   }
   if (latest?.outcome === 'overridden' && RANK[card.indicator] <= RANK[latest.indicator]) return { show: false, reason: 'overridden' };
+  if (!readsShowings(card.indicator, hook)) return SHOWN;
 
   const freshFrom = latest?.outcome === 'accepted' ? latest.at : since;
   const shown = same.filter((p) => p.shownAt >= freshFrom && p.shownAt >= since && p.shownAt <= nowMs);
@@ -193,7 +205,7 @@ export function createSayItOnce(deps: SayItOnceDeps): SayItOnce {
       const keys: DecisionKey[] = [];
       evaluation.decisions.forEach((decision, index) => {
         const orderHash = orderHashes[index];
-        if (orderHash !== undefined) keys.push({ orderHash, cardId: decision.cardId, cardUuid: decision.uuid });
+        if (orderHash !== undefined) keys.push({ orderHash, cardId: decision.cardId, cardUuid: decision.uuid, showings: readsShowings(decision.indicator, call.hook) });
       });
       const past = await pastFor(patientKey, keys, now);
       const cards: CdsCard[] = [];

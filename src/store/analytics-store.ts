@@ -291,7 +291,7 @@ export function toPastShowings(rows: readonly unknown[]): PastShowing[] {
 }
 
 /** The named parameters of {@link decisionHistoryQuery}. */
-export type DecisionHistoryParameter = 'patient' | 'order' | 'card' | 'uuid' | 'lookback' | 'since' | 'now';
+export type DecisionHistoryParameter = 'patient' | 'order' | 'card' | 'uuid' | 'lookback' | 'since' | 'now' | 'showings';
 
 /** The values of {@link decisionShownQuery}'s parameters for one decision in hand (`lookback` as stored). */
 export function decisionShownValues(patientHash: string, key: DecisionKey, lookback: string): Record<'patient' | 'order' | 'card' | 'lookback', string> {
@@ -299,7 +299,7 @@ export function decisionShownValues(patientHash: string, key: DecisionKey, lookb
 }
 
 /** The values of {@link decisionHistoryQuery}'s parameters for one decision in hand. */
-export function decisionHistoryValues(patientHash: string, key: DecisionKey, window: HistoryWindow): Record<DecisionHistoryParameter, string> {
+export function decisionHistoryValues(patientHash: string, key: DecisionKey, window: HistoryWindow): Record<DecisionHistoryParameter, string | number> {
   return {
     patient: patientHash,
     order: key.orderHash,
@@ -308,6 +308,7 @@ export function decisionHistoryValues(patientHash: string, key: DecisionKey, win
     lookback: window.lookbackFrom.toISOString(),
     since: window.since.toISOString(),
     now: window.now.toISOString(),
+    showings: key.showings ? 1 : 0,
   };
 }
 
@@ -348,7 +349,10 @@ export function decisionShownQuery(dialect: HistoryDialect): string {
 /**
  * The history lookup for one decision, in rows of {@link HistoryRow}: at most five, each found
  * through an index (`issued_cards` by decision and time, `card_feedback` by decision, outcome
- * and time), so its cost does not grow with the patient's history.
+ * and time), so its cost does not grow with the patient's history. The two latest-showing
+ * branches run only when `showings` is 1: a term on a parameter alone is tested once, before
+ * the branch's index is read (SQLite codes it ahead of the loop, PostgreSQL as a one-time
+ * filter), so a warning on an order hook or a critical card reads three branches, not five.
  */
 export function decisionHistoryQuery(dialect: HistoryDialect): string {
   const p = dialect.parameter;
@@ -358,7 +362,7 @@ export function decisionHistoryQuery(dialect: HistoryDialect): string {
   const inLockout = (column: string): string => `${column} >= ${p('since')} AND ${column} <= ${p('now')}`;
   const latestShown = (index: string, hook: string): string => `
     SELECT * FROM (SELECT ${showing}, NULL AS outcome, ${nullTime} AS answered_at FROM issued_cards i ${dialect.indexedBy(index)}
-      WHERE ${decision}${hook} AND ${inLockout('i.issued_at')} ORDER BY i.issued_at DESC LIMIT 1) AS s`;
+      WHERE ${p('showings')} = 1 AND ${decision}${hook} AND ${inLockout('i.issued_at')} ORDER BY i.issued_at DESC LIMIT 1) AS s`;
   const latestAnswer = (outcome: string): string => `
     SELECT * FROM (SELECT ${showing}, f.outcome, f.received_at AS answered_at
       FROM card_feedback f JOIN issued_cards i ON i.card_uuid = f.card_uuid

@@ -118,7 +118,7 @@ const TOKEN_SWEEP_EVERY = 500;
 
 /**
  * Where the batched history lookup reads each parameter: the call's from $1 to $4, a decision's
- * own from its row `k` of the VALUES list (three parameters per decision from $5 on).
+ * own from its row `k` of the VALUES list (four parameters per decision from $5 on).
  */
 const BATCH_PARAMETERS: Readonly<Record<DecisionHistoryParameter, string>> = {
   patient: '$1',
@@ -128,6 +128,7 @@ const BATCH_PARAMETERS: Readonly<Record<DecisionHistoryParameter, string>> = {
   order: 'k.order_hash',
   card: 'k.card_id',
   uuid: 'k.card_uuid',
+  showings: 'k.showings',
 };
 
 /** The history lookup's SQL in PostgreSQL, reading the parameters where {@link BATCH_PARAMETERS} says. */
@@ -150,13 +151,13 @@ const MAX_BATCH = 8;
  */
 function historyStatement(count: number): { readonly name: string; readonly text: string } {
   const rows = Array.from({ length: count }, (_, index) => {
-    const first = 5 + 3 * index;
-    return `($${first}::text, $${first + 1}::text, $${first + 2}::text)`;
+    const first = 5 + 4 * index;
+    return `($${first}::text, $${first + 1}::text, $${first + 2}::text, $${first + 3}::int)`;
   });
   return {
     name: `decision-history-${count}`,
     text: `
-      SELECT h.* FROM (VALUES ${rows.join(', ')}) AS k(order_hash, card_id, card_uuid)
+      SELECT h.* FROM (VALUES ${rows.join(', ')}) AS k(order_hash, card_id, card_uuid, showings)
       CROSS JOIN LATERAL (${decisionShownQuery(BATCH_DIALECT)}) AS shown
       CROSS JOIN LATERAL (${decisionHistoryQuery(BATCH_DIALECT)}) AS h`,
   };
@@ -169,7 +170,7 @@ function historyQuery(patientHash: string, keys: readonly DecisionKey[], instant
   const statement = HISTORY_STATEMENTS[keys.length - 1];
   if (!statement) throw new RangeError(`a history batch holds 1 to ${MAX_BATCH} decisions`);
   const values: string[] = [patientHash, ...instants];
-  for (const key of keys) values.push(key.orderHash, key.cardId, key.cardUuid);
+  for (const key of keys) values.push(key.orderHash, key.cardId, key.cardUuid, key.showings ? '1' : '0');
   return { name: statement.name, text: statement.text, values };
 }
 

@@ -49,6 +49,12 @@ export interface DecisionKey {
   readonly orderHash: string;
   readonly cardId: string;
   readonly cardUuid: string;
+  /**
+   * Whether the repeat rules read the decision's latest showings (`readsShowings` in
+   * say-it-once.ts); when false the lookup leaves them out, and returns only the showing with the
+   * same uuid and those carrying the latest answers.
+   */
+  readonly showings: boolean;
 }
 
 /** The instants a history lookup needs, all from one clock reading. */

@@ -21,8 +21,8 @@ function showing(cardUuid: string, patient: string, order: string, issuedAt: str
   return { ...issuedCard(cardUuid, CSM, issuedAt), patientHash: hashOf(patient), orderHash: hashOf(order) };
 }
 
-function key(order: string, cardUuid = `new-${order}`): DecisionKey {
-  return { orderHash: hashOf(order), cardId: CSM, cardUuid };
+function key(order: string, cardUuid = `new-${order}`, showings = true): DecisionKey {
+  return { orderHash: hashOf(order), cardId: CSM, cardUuid, showings };
 }
 
 /** What the lookup found, by card uuid, with its answers: the fields the repeat rules read. */
@@ -79,5 +79,33 @@ describeEachStore('decision history', (location, kind) => {
       { cardUuid: `${patient}-first`, answers: [] },
       { cardUuid: `${patient}-last`, answers: [] },
     ]);
+  });
+
+  it('leaves out the latest showings of a decision whose rules do not read them, and keeps its retry and its answers', async () => {
+    const store = await location().open();
+    const patient = newPatient();
+    await store.recordIssued([
+      showing(`${patient}-answered`, patient, 'o-1', hoursAgo(5)),
+      showing(`${patient}-latest`, patient, 'o-1', hoursAgo(1)),
+      { ...showing(`${patient}-on-chart`, patient, 'o-1', hoursAgo(2)), hook: 'patient-view' },
+      showing(`${patient}-retried`, patient, 'o-1', hoursAgo(3)),
+    ]);
+    await store.recordFeedback('spine-safety-order-sign', [overridden(`${patient}-answered`, hoursAgo(4))], new Date(NOW - 4 * HOUR_MS));
+    const answered = { cardUuid: `${patient}-answered`, answers: [{ outcome: 'overridden', at: NOW - 4 * HOUR_MS }] };
+    const retried = { cardUuid: `${patient}-retried`, answers: [] };
+    expect(await found(store, patient, [key('o-1', `${patient}-retried`, false)])).toEqual([answered, retried]);
+    expect(await found(store, patient, [key('o-1', `${patient}-retried`, true)])).toEqual([
+      answered,
+      { cardUuid: `${patient}-latest`, answers: [] },
+      { cardUuid: `${patient}-on-chart`, answers: [] },
+      retried,
+    ]);
+  });
+
+  it('gives each decision of one call the branches it needs', async () => {
+    const store = await location().open();
+    const patient = newPatient();
+    await store.recordIssued([showing(`${patient}-a`, patient, 'o-a', hoursAgo(1)), showing(`${patient}-b`, patient, 'o-b', hoursAgo(1))]);
+    expect(await found(store, patient, [key('o-a', 'new-a', false), key('o-b', 'new-b', true)])).toEqual([{ cardUuid: `${patient}-b`, answers: [] }]);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { CdsCard } from '../../../src/cards/types.js';
 import { callIds } from '../../../src/hooks/call-ids.js';
 import type { Evaluation } from '../../../src/hooks/evaluate-hook.js';
-import { createSayItOnce, judgeRepeat, type DecidedCard } from '../../../src/hooks/say-it-once.js';
+import { createSayItOnce, judgeRepeat, readsShowings, type DecidedCard } from '../../../src/hooks/say-it-once.js';
 import type { Metrics } from '../../../src/ops/types.js';
 import { patientHash } from '../../../src/security/patient-hash.js';
 import type { CardRecorder, DecisionHistory, IssuedCard, PastShowing, SuppressedCard } from '../../../src/store/types.js';
@@ -60,6 +60,50 @@ describe('judgeRepeat (clinical-policy §6)', () => {
     expect(judgeRepeat(card('info'), 'order-sign', [accepted], NOW, LOCKOUT).show).toBe(true);
     const shownSince = shown({ cardUuid: 'later', indicator: 'info', shownAt: NOW - HOUR / 2 });
     expect(judgeRepeat(card('info'), 'order-sign', [accepted, shownSince], NOW, LOCKOUT)).toEqual({ show: false, reason: 'info-already-shown' });
+  });
+
+  it('reads earlier showings only for an info card and a warning on patient-view', () => {
+    const past = [shown({ indicator: 'info', hook: 'patient-view' })];
+    const rows: Array<[DecidedCard['indicator'], string, boolean]> = [];
+    for (const indicator of ['info', 'warning', 'critical'] as const) {
+      for (const hook of ['patient-view', 'order-select', 'order-sign', 'appointment-book']) {
+        rows.push([indicator, hook, readsShowings(indicator, hook)]);
+        // Where it says no, an unanswered earlier showing (other than the same call's) never holds the card back.
+        if (!readsShowings(indicator, hook)) expect(judgeRepeat(card(indicator), hook, past, NOW, LOCKOUT)).toEqual({ show: true, repeat: false });
+      }
+    }
+    expect(rows.filter(([, , reads]) => reads).map(([indicator, hook]) => `${indicator} ${hook}`)).toEqual([
+      'info patient-view',
+      'info order-select',
+      'info order-sign',
+      'info appointment-book',
+      'warning patient-view',
+    ]);
+  });
+
+  it('judges every card readsShowings says no to the same from the same call\'s showing and the answered ones alone', () => {
+    // A seeded generator of pasts: showings on several hooks, indicators, times and answers.
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const hooks = ['patient-view', 'order-select', 'order-sign', 'appointment-book'];
+    const indicators = ['info', 'warning', 'critical'] as const;
+    let compared = 0;
+    for (let round = 0; round < 2000; round += 1) {
+      const past: PastShowing[] = Array.from({ length: 1 + next(5) }, (_, index) => {
+        const answers = Array.from({ length: next(3) }, () => ({ outcome: next(2) === 0 ? ('accepted' as const) : ('overridden' as const), at: NOW - next(60) * HOUR }));
+        return shown({ cardUuid: `u-${index}`, hook: hooks[next(4)] ?? 'order-sign', indicator: indicators[next(3)] ?? 'warning', shownAt: NOW - next(60) * HOUR, answers });
+      });
+      const decided = card(indicators[next(3)] ?? 'warning', 'a-card', next(4) === 0 ? 'u-0' : 'new-uuid');
+      const hook = hooks[next(4)] ?? 'order-sign';
+      if (readsShowings(decided.indicator, hook)) continue;
+      const kept = past.filter((p) => p.cardUuid === decided.uuid || p.answers.length > 0);
+      expect(judgeRepeat(decided, hook, kept, NOW, LOCKOUT)).toEqual(judgeRepeat(decided, hook, past, NOW, LOCKOUT));
+      compared += 1;
+    }
+    expect(compared).toBeGreaterThan(500);
   });
 
   it('never holds back a card about another order, another card id, or an order without an id', () => {
@@ -172,7 +216,7 @@ describe('createSayItOnce', () => {
     expect(asked).toEqual([
       [
         patientHash(SECRET, 'p1'),
-        [{ orderHash: patientHash(SECRET, ORDER_REF), cardId: 'a-card', cardUuid: 'uuid-warn' }],
+        [{ orderHash: patientHash(SECRET, ORDER_REF), cardId: 'a-card', cardUuid: 'uuid-warn', showings: false }],
         { since: new Date(NOW - 24 * HOUR), lookbackFrom: new Date(NOW - 48 * HOUR), now: new Date(NOW) },
       ],
     ]);
