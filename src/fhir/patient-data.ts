@@ -83,12 +83,25 @@ export interface DataDeps {
   readonly metrics: Metrics | undefined;
 }
 
+/** Resources at hand (a usable prefetch), or a read still under way. */
+export type Loaded = unknown[] | Promise<unknown[]>;
+
 /**
  * The resources for one prefetch key: from the prefetch when usable, else from the FHIR server
- * (checklist §2.5). Throws `CdsError('DATA_UNAVAILABLE')` (412) when neither way works.
+ * (checklist §2.5); rejects with `CdsError('DATA_UNAVAILABLE')` (412) when neither way works.
+ * A whole prefetch is returned as it is, not as a promise: most calls carry one, and the rules
+ * then read it without waiting a turn.
  */
-export async function loadKey(request: DataRequest, deps: DataDeps): Promise<unknown[]> {
+export function loadKey(request: DataRequest, deps: DataDeps): Loaded {
   const read = readPrefetch(request.prefetch, request.key);
+  if (read.state === 'data' && read.next === undefined) {
+    deps.metrics?.countPrefetch({ key: request.key, outcome: 'used' });
+    return read.resources;
+  }
+  return fetchKey(read, request, deps);
+}
+
+async function fetchKey(read: PrefetchRead, request: DataRequest, deps: DataDeps): Promise<unknown[]> {
   if (read.state === 'data') {
     deps.metrics?.countPrefetch({ key: request.key, outcome: 'used' });
     return read.next ? [...read.resources, ...(await remainingPages(read.next, request, deps))] : read.resources;

@@ -4,7 +4,7 @@ import type { CdsRequest } from '../cds/request.js';
 import { today } from '../fhir/dates.js';
 import type { FhirGateway } from '../fhir/gateway.js';
 import { isObject, objects, str, type JsonObject } from '../fhir/json.js';
-import { loadKey, type DataAccess } from '../fhir/patient-data.js';
+import { loadKey, type DataAccess, type Loaded } from '../fhir/patient-data.js';
 import { ownership } from '../fhir/references.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import type { HookDefinitionFile } from '../knowledge/schemas.js';
@@ -143,26 +143,26 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
     return controller.signal;
   };
   const dataDeps = { gateway: deps.gateway, logger: log, metrics: deps.metrics };
-  const load = (key: string): Promise<unknown[]> => {
+  const load = (key: string): Loaded => {
     const template = hook.prefetch[key];
-    const promise = template
-      ? loadKey({ key, template, prefetch: request.prefetch, context: contextRecord, access, signal }, dataDeps)
-      : Promise.resolve([]);
-    promise.catch(() => undefined);
-    return promise;
+    if (!template) return [];
+    const loaded = loadKey({ key, template, prefetch: request.prefetch, context: contextRecord, access, signal }, dataDeps);
+    // A read not waited for (no order conflicts) must not reject unhandled.
+    if (!Array.isArray(loaded)) loaded.catch(() => undefined);
+    return loaded;
   };
   const other = { other: 0 };
   try {
     let orderResources: JsonObject[] = [];
-    let conditionsPromise: Promise<unknown[]> | undefined;
-    let proceduresPromise: Promise<unknown[]> | undefined;
+    let conditionsLoad: Loaded | undefined;
+    let proceduresLoad: Loaded | undefined;
     if (hook.evaluates === 'patient-orders') {
       // All three reads start together, so the fallback costs one round trip; record reads are
       // only awaited when an order conflicts.
-      const ordersPromise = load('serviceRequests');
-      conditionsPromise = load('conditions');
-      proceduresPromise = load('procedures');
-      orderResources = ownResources(await ordersPromise, patientId, false, other);
+      const ordersLoad = load('serviceRequests');
+      conditionsLoad = load('conditions');
+      proceduresLoad = load('procedures');
+      orderResources = ownResources(Array.isArray(ordersLoad) ? ordersLoad : await ordersLoad, patientId, false, other);
     } else if (hook.evaluates !== 'appointments') {
       const drafts = ownResources(draftOrderResources(request), patientId, true, other);
       orderResources = hook.evaluates === 'selected-orders' ? selectedOrders(request, drafts) : drafts;
@@ -173,7 +173,10 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
         : orderResources.map((r) => readOrder(r, deps.knowledge)).filter((o): o is OrderEntry => o !== undefined);
     if (orders.length === 0) return { cards: [], decisions: [] };
 
-    const [conditionResources, procedureResources] = await Promise.all([conditionsPromise ?? load('conditions'), proceduresPromise ?? load('procedures')]);
+    conditionsLoad ??= load('conditions');
+    proceduresLoad ??= load('procedures');
+    const [conditionResources, procedureResources] =
+      Array.isArray(conditionsLoad) && Array.isArray(proceduresLoad) ? [conditionsLoad, proceduresLoad] : await Promise.all([conditionsLoad, proceduresLoad]);
     const todayIso = today(deps.clock());
     const conditions = readRecord(conditionResources, patientId, 'Condition', (r) => readCondition(r, deps.knowledge, todayIso), other);
     const procedures = readRecord(procedureResources, patientId, 'Procedure', (r) => readProcedure(r, deps.knowledge), other);

@@ -26,7 +26,11 @@ export function createCorsMiddleware(config: Pick<Config, 'corsOrigins'>): Reque
     const allowed = anyOrigin || (origin !== undefined && allowedOrigins.has(origin));
     if (allowed) res.setHeader('Access-Control-Allow-Origin', anyOrigin || origin === undefined ? '*' : origin);
     // Unless any origin is allowed, the answer depends on Origin, so caches must key on it.
-    if (!anyOrigin) res.vary('Origin');
+    if (!anyOrigin) {
+      // Mounted first, so there is usually no Vary yet: set it without parsing one.
+      if (res.getHeader('Vary') === undefined) res.setHeader('Vary', 'Origin');
+      else res.vary('Origin');
+    }
     if (req.method !== 'OPTIONS') {
       next();
       return;

@@ -32,7 +32,8 @@ const MAX_BOUND_LABEL_SETS = 1000;
 
 /**
  * prom-client hashes the label object on every `observe`/`inc`; the hot path's label sets are few
- * (service × status, card id × indicator), so each is bound once with `labels()` and kept.
+ * (service × status, card id × indicator, prefetch key × outcome, card id × reason), so each is
+ * bound once with `labels()` and kept.
  */
 function boundLabels<T>(bind: (...values: string[]) => T): (...values: string[]) => T {
   const cache = new Map<string, T>();
@@ -110,6 +111,8 @@ export function createMetrics(registry: Registry = new Registry()): ServiceMetri
 
   const requestSeries = boundLabels((service, status) => requestDuration.labels({ service: bounded(service), status }));
   const cardSeries = boundLabels((cardId, indicator) => cards.labels({ card_id: bounded(cardId), indicator: bounded(indicator) }));
+  const prefetchSeries = boundLabels((key, outcome) => prefetch.labels({ key: bounded(key), outcome }));
+  const suppressedSeries = boundLabels((cardId, reason) => suppressed.labels({ card_id: bounded(cardId), reason: bounded(reason) }));
 
   return {
     registry,
@@ -120,7 +123,7 @@ export function createMetrics(registry: Registry = new Registry()): ServiceMetri
       cardSeries(cardId, indicator).inc();
     },
     countPrefetch({ key, outcome }) {
-      prefetch.inc({ key: bounded(key), outcome });
+      prefetchSeries(key, outcome).inc();
     },
     observeFhirCall({ resourceType, outcome }, seconds) {
       fhirCalls.observe({ resource_type: bounded(resourceType), outcome }, seconds);
@@ -132,7 +135,7 @@ export function createMetrics(registry: Registry = new Registry()): ServiceMetri
       feedback.inc({ outcome: bounded(outcome) });
     },
     countSuppressed({ cardId, reason }) {
-      suppressed.inc({ card_id: bounded(cardId), reason: bounded(reason) });
+      suppressedSeries(cardId, reason).inc();
     },
     countHistoryMiss({ outcome }) {
       historyMisses.inc({ outcome });

@@ -331,8 +331,32 @@ describe('prefetch matrix on patient-view: the serviceRequests key', () => {
     const app = buildTestApp({ config: testServiceConfig({ FHIR_DEADLINE_MS: String(DEADLINE_MS), FHIR_CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS) }) });
     const response = await post('patient-view', hookRequest('patient-view', { prefetch }), app);
     expectNoCards(response);
-    // The reads were started in parallel (one round trip when an order does conflict) ...
-    expect(slowConditions.isDone()).toBe(true);
+    // The orders were at hand, so the record reads were never waited for (nor sent).
+    expect(slowConditions.isDone()).toBe(false);
+  });
+
+  it('reads the record while the orders are still being fetched: one round trip when an order conflicts', async () => {
+    // The orders are answered 150 ms after they are asked for; the record's reads must go out within that time, not after it.
+    const ORDERS_DELAY_MS = 150;
+    const arrived = new Map<string, number>();
+    const search = (resourceType: string, bundle: Json, delayMs = 0): void => {
+      nock(FHIR_BASE)
+        .get(`/${resourceType}`)
+        .query(true)
+        .delay(delayMs)
+        .reply(() => {
+          arrived.set(resourceType, performance.now());
+          return [200, bundle, FHIR_JSON];
+        });
+    };
+    search('ServiceRequest', searchset([neckMassageOrder(PATIENT_ID, 'order-massage-1', 'active')]), ORDERS_DELAY_MS);
+    search('Condition', searchset([stenosisCondition()]));
+    search('Procedure', searchset([]));
+    const app = buildTestApp({ config: testServiceConfig({ FHIR_DEADLINE_MS: String(DEADLINE_MS), FHIR_CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS) }) });
+    const response = await post('patient-view', hookRequest('patient-view', { prefetch: prefetchWith('patient-view', {}, ['serviceRequests', 'conditions', 'procedures']) }), app);
+    expectStenosisMassageCard(response);
+    const ordersAskedAt = arrived.get('ServiceRequest') ?? Number.NaN;
+    for (const resourceType of ['Condition', 'Procedure']) expect((arrived.get(resourceType) ?? Number.POSITIVE_INFINITY) - ordersAskedAt).toBeLessThan(ORDERS_DELAY_MS / 2);
   });
 });
 
