@@ -207,7 +207,9 @@ export function createSayItOnce(deps: SayItOnceDeps): SayItOnce {
         const orderHash = orderHashes[index];
         if (orderHash !== undefined) keys.push({ orderHash, cardId: decision.cardId, cardUuid: decision.uuid, showings: readsShowings(decision.indicator, call.hook) });
       });
-      const past = await pastFor(patientKey, keys, now);
+      const answer = pastFor(patientKey, keys, now);
+      // An answer at hand is used as it is: awaiting it would cost a turn of the microtask queue.
+      const past = answer instanceof Promise ? await answer : answer;
       const cards: CdsCard[] = [];
       const shown: EvaluatedDecision[] = [];
       const issued: IssuedCard[] = [];
