@@ -43,6 +43,20 @@ export function readConcept(value: unknown): Concept | undefined {
   return { codings, text: str(value['text']) };
 }
 
+/** The first text {@link conceptTexts} would give, read without building the concept: a record holds many. */
+export function firstConceptText(value: unknown): string | undefined {
+  if (!isObject(value)) return undefined;
+  const text = str(value['text']);
+  if (text) return text;
+  const codings = value['coding'];
+  if (!Array.isArray(codings)) return undefined;
+  for (const coding of codings) {
+    const display = isObject(coding) ? str(coding['display']) : undefined;
+    if (display !== undefined) return display;
+  }
+  return undefined;
+}
+
 /** The text a concept is matched on: its `text`, else its codings' displays. */
 export function conceptTexts(concept: Concept | undefined): string[] {
   if (!concept) return [];
@@ -56,9 +70,31 @@ export function conceptTexts(concept: Concept | undefined): string[] {
  * at all, and a `text` is not a code (clinical policy §1).
  */
 export function statusCodes(value: unknown): string[] {
-  const concept = readConcept(value);
-  if (!concept) return [];
-  return concept.codings.map((c) => c.code?.trim()).filter((c): c is string => c !== undefined);
+  const codes: string[] = [];
+  someStatusCode(value, (code) => {
+    codes.push(code);
+    return false;
+  });
+  return codes;
+}
+
+/**
+ * Whether `test` holds for a status code of the concept, read as {@link statusCodes} reads them,
+ * without building the list: every Condition of a record has two status concepts.
+ */
+export function someStatusCode(value: unknown, test: (code: string) => boolean): boolean {
+  if (typeof value === 'string') {
+    const code = value.trim();
+    return code !== '' && test(code);
+  }
+  if (!isObject(value)) return false;
+  const codings = value['coding'];
+  if (!Array.isArray(codings)) return false;
+  for (const coding of codings) {
+    const code = isObject(coding) ? str(coding['code'])?.trim() : undefined;
+    if (code !== undefined && test(code)) return true;
+  }
+  return false;
 }
 
 /** A plain status code (`Procedure.status`, `ServiceRequest.status`), exact as FHIR writes it. */

@@ -47,14 +47,16 @@ function addCodeClasses(concept: Concept, knowledge: Knowledge, found: Found): v
   }
 }
 
-/** Adds the text classes one text matches, and whether the match was suspected. */
-function addTextClasses(text: string, knowledge: Knowledge, textClasses: readonly TextClass[], found: Found): void {
+/** Adds the text classes one text matches, and whether the match was suspected; what was found, made on a first match. */
+function addTextClasses(text: string, knowledge: Knowledge, textClasses: readonly TextClass[], found: Found | undefined): Found | undefined {
   const match = knowledge.text.match(text);
-  if (match.classes.size === 0) return;
+  if (match.classes.size === 0) return found;
+  const into = found ?? nothingFound();
   for (const cls of match.classes) {
-    if (textClasses.includes(cls)) (found.classes ??= new Set()).add(cls);
+    if (textClasses.includes(cls)) (into.classes ??= new Set()).add(cls);
   }
-  found.suspected ||= match.suspected;
+  into.suspected ||= match.suspected;
+  return into;
 }
 
 /** The classification of what was found: by code when a coding was recognised, else by text, else none. */
@@ -76,25 +78,26 @@ function classificationOf(found: Found): Classification {
 export function classifyCode(value: unknown, knowledge: Knowledge, textClasses: readonly TextClass[]): Classification {
   if (!isObject(value)) return NONE;
   const codings = list(value['coding']);
-  const found = nothingFound();
+  // Made on a first hit only: most entries of a record match nothing.
+  let found: Found | undefined;
   for (const coding of codings) {
     if (!isObject(coding)) continue;
     const system = str(coding['system']);
     const code = str(coding['code']);
     const info = system && code ? knowledge.codes.lookup(system, code) : undefined;
-    if (info) addRecognised({ system, code, display: str(coding['display']) }, info, found);
+    if (info) addRecognised({ system, code, display: str(coding['display']) }, info, (found ??= nothingFound()));
   }
-  if (found.recognised === undefined) {
+  if (found?.recognised === undefined) {
     const text = str(value['text']);
-    if (text) addTextClasses(text, knowledge, textClasses, found);
+    if (text) found = addTextClasses(text, knowledge, textClasses, found);
     else {
       for (const coding of codings) {
         const display = isObject(coding) ? str(coding['display']) : undefined;
-        if (display !== undefined) addTextClasses(display, knowledge, textClasses, found);
+        if (display !== undefined) found = addTextClasses(display, knowledge, textClasses, found);
       }
     }
   }
-  return classificationOf(found);
+  return found ? classificationOf(found) : NONE;
 }
 
 /**
@@ -108,10 +111,10 @@ export function classifyConcepts(
   knowledge: Knowledge,
   textClasses: readonly TextClass[],
 ): Classification {
-  const found = nothingFound();
+  let found = nothingFound();
   for (const concept of concepts) addCodeClasses(concept, knowledge, found);
   if (found.recognised === undefined) {
-    for (const text of [...concepts.flatMap(conceptTexts), ...moreTexts]) addTextClasses(text, knowledge, textClasses, found);
+    for (const text of [...concepts.flatMap(conceptTexts), ...moreTexts]) found = addTextClasses(text, knowledge, textClasses, found) ?? found;
   }
   return classificationOf(found);
 }

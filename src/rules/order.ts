@@ -1,7 +1,7 @@
 import { CONFLICT_CLASSES, type ConflictClass, type Site } from '../knowledge/classes.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import { readDay, type DayRange } from '../fhir/dates.js';
-import { conceptTexts, isObject, objects, readConcept, statusCode, str, type Coding, type JsonObject } from '../fhir/json.js';
+import { conceptTexts, firstConceptText, isObject, objects, readConcept, statusCode, str, type Coding, type JsonObject } from '../fhir/json.js';
 import { classifyCode } from './classify.js';
 
 /** Resource types read as orders: R4 ServiceRequest and its STU3/DSTU2 predecessor. */
@@ -94,7 +94,7 @@ export function readOrder(resource: JsonObject, knowledge: Knowledge): OrderEntr
   return {
     resourceType: str(resource['resourceType']) ?? 'ServiceRequest',
     id: str(resource['id']),
-    label: conceptTexts(readConcept(code))[0],
+    label: firstConceptText(code),
     codings: cls.codings,
     classes,
     matchedBy: cls.matchedBy,

@@ -1,7 +1,7 @@
 import type { KnowledgeClass } from '../knowledge/classes.js';
 import type { Knowledge } from '../knowledge/load-knowledge.js';
 import { readDay, type DayRange } from '../fhir/dates.js';
-import { conceptTexts, isObject, readConcept, statusCode, statusCodes, str, type Coding, type JsonObject } from '../fhir/json.js';
+import { firstConceptText, isObject, someStatusCode, statusCode, str, type Coding, type JsonObject } from '../fhir/json.js';
 import { classifyCode } from './classify.js';
 
 export type ConditionStatus = 'active' | 'suspected' | 'historical' | 'ignored';
@@ -38,7 +38,7 @@ export interface ProcedureEntry {
 }
 
 function labelOf(code: unknown): string | undefined {
-  return conceptTexts(readConcept(code))[0];
+  return firstConceptText(code);
 }
 
 const IGNORED_VERIFICATION = new Set(['entered-in-error', 'refuted']);
@@ -46,6 +46,15 @@ const HISTORICAL_CLINICAL = new Set(['inactive', 'remission', 'resolved']);
 const SUSPECTED_VERIFICATION = new Set(['unconfirmed', 'provisional', 'differential']);
 /** The FHIR condition-clinical codes. */
 const CLINICAL_CODES = new Set(['active', 'recurrence', 'relapse', 'inactive', 'remission', 'resolved']);
+/** The statuses without an abatement to show, made once. */
+const IGNORED = Object.freeze({ status: 'ignored' as const, abatedOn: undefined });
+const HISTORICAL = Object.freeze({ status: 'historical' as const, abatedOn: undefined });
+const SUSPECTED = Object.freeze({ status: 'suspected' as const, abatedOn: undefined });
+const ACTIVE = Object.freeze({ status: 'active' as const, abatedOn: undefined });
+const isIgnored = (code: string): boolean => IGNORED_VERIFICATION.has(code);
+const isHistorical = (code: string): boolean => HISTORICAL_CLINICAL.has(code);
+const isClinical = (code: string): boolean => CLINICAL_CODES.has(code);
+const isSuspected = (code: string): boolean => SUSPECTED_VERIFICATION.has(code);
 
 /**
  * The abatement of a Condition with no clinicalStatus, when it is not in the future (clinical
@@ -69,17 +78,17 @@ function pastAbatement(resource: JsonObject, todayIso: string): string | undefin
 
 /** Status of a Condition, decided in the order clinical policy §1 gives. */
 export function conditionStatus(resource: JsonObject, textSuspected: boolean, todayIso: string): { status: ConditionStatus; abatedOn: string | undefined } {
-  const verification = statusCodes(resource['verificationStatus']);
-  if (verification.some((code) => IGNORED_VERIFICATION.has(code))) return { status: 'ignored', abatedOn: undefined };
+  const verification = resource['verificationStatus'];
+  if (someStatusCode(verification, isIgnored)) return IGNORED;
   // A clinicalStatus spelt any other way than FHIR writes it is no clinicalStatus at all (§1), so the abatement decides.
-  const clinical = statusCodes(resource['clinicalStatus']).filter((code) => CLINICAL_CODES.has(code));
-  if (clinical.some((code) => HISTORICAL_CLINICAL.has(code))) return { status: 'historical', abatedOn: undefined };
-  if (clinical.length === 0) {
+  const clinical = resource['clinicalStatus'];
+  if (someStatusCode(clinical, isHistorical)) return HISTORICAL;
+  if (!someStatusCode(clinical, isClinical)) {
     const abated = pastAbatement(resource, todayIso);
     if (abated) return { status: 'historical', abatedOn: abated };
   }
-  if (textSuspected || verification.some((code) => SUSPECTED_VERIFICATION.has(code))) return { status: 'suspected', abatedOn: undefined };
-  return { status: 'active', abatedOn: undefined };
+  if (textSuspected || someStatusCode(verification, isSuspected)) return SUSPECTED;
+  return ACTIVE;
 }
 
 /** Reads a Condition; undefined when it matches no class at all. */
