@@ -65,22 +65,11 @@ export function conceptTexts(concept: Concept | undefined): string[] {
 }
 
 /**
- * The codes of a status concept (`coding.code`, whatever its system, or the plain string of
- * STU3/DSTU2) exactly as sent: FHIR status codes are case-sensitive, another spelling is no status
- * at all, and a `text` is not a code (clinical policy §1).
- */
-export function statusCodes(value: unknown): string[] {
-  const codes: string[] = [];
-  someStatusCode(value, (code) => {
-    codes.push(code);
-    return false;
-  });
-  return codes;
-}
-
-/**
- * Whether `test` holds for a status code of the concept, read as {@link statusCodes} reads them,
- * without building the list: every Condition of a record has two status concepts.
+ * Whether `test` holds for one of the codes of a status concept: its `coding.code`s, whatever
+ * their system, or the plain string of STU3/DSTU2, trimmed and otherwise exactly as sent. FHIR
+ * status codes are case-sensitive, another spelling is no status at all, and a `text` is not a
+ * code (clinical policy §1). Stops at the first code `test` accepts, and builds no list: every
+ * Condition of a record has two status concepts.
  */
 export function someStatusCode(value: unknown, test: (code: string) => boolean): boolean {
   if (typeof value === 'string') {

@@ -111,10 +111,10 @@ export function classifyConcepts(
   knowledge: Knowledge,
   textClasses: readonly TextClass[],
 ): Classification {
-  let found = nothingFound();
+  const found = nothingFound();
   for (const concept of concepts) addCodeClasses(concept, knowledge, found);
   if (found.recognised === undefined) {
-    for (const text of [...concepts.flatMap(conceptTexts), ...moreTexts]) found = addTextClasses(text, knowledge, textClasses, found) ?? found;
+    for (const text of [...concepts.flatMap(conceptTexts), ...moreTexts]) addTextClasses(text, knowledge, textClasses, found);
   }
   return classificationOf(found);
 }

@@ -37,10 +37,6 @@ export interface ProcedureEntry {
   readonly performed: DayRange | undefined;
 }
 
-function labelOf(code: unknown): string | undefined {
-  return firstConceptText(code);
-}
-
 const IGNORED_VERIFICATION = new Set(['entered-in-error', 'refuted']);
 const HISTORICAL_CLINICAL = new Set(['inactive', 'remission', 'resolved']);
 const SUSPECTED_VERIFICATION = new Set(['unconfirmed', 'provisional', 'differential']);
@@ -106,7 +102,7 @@ export function readCondition(resource: JsonObject, knowledge: Knowledge, todayI
   return {
     kind: 'Condition',
     id: str(resource['id']),
-    label: labelOf(resource['code']),
+    label: firstConceptText(resource['code']),
     classes: cls.classes,
     matchedBy: cls.matchedBy,
     codings: cls.codings,
@@ -124,7 +120,7 @@ export function readProcedure(resource: JsonObject, knowledge: Knowledge): Proce
   const period = resource['performedPeriod'];
   return {
     kind: 'Procedure',
-    label: labelOf(resource['code']),
+    label: firstConceptText(resource['code']),
     classes: cls.classes,
     matchedBy: cls.matchedBy,
     codings: cls.codings,
