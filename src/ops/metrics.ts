@@ -31,9 +31,10 @@ function bounded(value: string): string {
 const MAX_BOUND_LABEL_SETS = 1000;
 
 /**
- * prom-client hashes the label object on every `observe`/`inc`; the hot path's label sets are few
- * (service × status, card id × indicator, prefetch key × outcome, card id × reason), so each is
- * bound once with `labels()` and kept.
+ * The hot path's label sets are few (service × status, card id × indicator, prefetch key ×
+ * outcome, card id × reason), so each is bound once with `labels()` and kept: a call then builds
+ * no label object and checks no value against {@link SAFE_LABEL} (prom-client still hashes the
+ * bound labels on each `observe`/`inc`).
  */
 function boundLabels<T>(bind: (...values: string[]) => T): (...values: string[]) => T {
   const cache = new Map<string, T>();
