@@ -15,11 +15,17 @@
  * up first (the JIT compiler keeps working for seconds, and its threads' CPU would count), then
  * they take turns in short rounds and the medians are printed, with the range of the ratio.
  *
- *   a. order-sign, 40 prefetched Conditions (coded and text, one cervical stenosis) + a neck massage order
+ *   a. order-sign, 40 prefetched Conditions (coded and text, one cervical stenosis) + a neck massage order,
+ *      the same patient and prefetch on every call (so the prefetch parsed by an earlier call is taken);
+ *      then the same with the prefetch cache off (PREFETCH_CACHE_MB=0), each call's prefetch parsed
  *   b. the same with WORKERS=2, against bare Express with two cluster workers
  *   c. suppression off and on (when the configuration knows SUPPRESSION_LOCKOUT_HOURS), a fresh patient per call
- *   d. sequential latency: 40 and 2,000 Conditions and one 110 KB free-text Condition, service and bare; no prefetch with a FHIR server at 20 ms, beside that server's own search time
- *   e. heap allocated per call in a steady loop (service, bare, JSON.parse of the body alone)
+ *      (so every prefetch is new to the cache)
+ *   d. sequential latency: 40 and 2,000 Conditions (the same prefetch each call, and a fresh patient each
+ *      call) and one 110 KB free-text Condition, service and bare; no prefetch with a FHIR server at
+ *      20 ms, beside that server's own search time
+ *   e. heap allocated per call in a steady loop (service with the same prefetch and with a fresh patient
+ *      each call, bare, JSON.parse of the body alone)
  *
  * It prints figures and never asserts times.
  */
@@ -350,7 +356,7 @@ function summariseLatencies(label: string, unsorted: readonly number[]): Scan {
   return { label, n: samples.length, p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
 }
 
-const HeapReport = z.object({ serviceBytes: z.number(), bareBytes: z.number(), parseBytes: z.number(), bodyBytes: z.number() });
+const HeapReport = z.object({ serviceBytes: z.number(), serviceFreshBytes: z.number(), bareBytes: z.number(), parseBytes: z.number(), bodyBytes: z.number() });
 type HeapReport = z.infer<typeof HeapReport>;
 
 /** Median heap growth per call over rounds of `batch` calls, each round starting right after a full GC. */
@@ -385,11 +391,13 @@ async function runHeapProbe(rounds: number): Promise<void> {
   const svc = { url: `${service.url}${SERVICE_PATH}` };
   const bare = { url: `http://127.0.0.1:${bareAddress.port}${SERVICE_PATH}` };
   const template = bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, prefetch: prefetchFor(40, patientId) }), false);
+  const freshTemplate = bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, prefetch: prefetchFor(40, patientId) }), true);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   let n = 0;
   const body = template.render(0);
   const report: HeapReport = {
     serviceBytes: await allocatedPerCall(gc, () => post(svc.url, template.render((n += 1)), agent), 20, rounds),
+    serviceFreshBytes: await allocatedPerCall(gc, () => post(svc.url, freshTemplate.render((n += 1)), agent), 20, rounds),
     bareBytes: await allocatedPerCall(gc, () => post(bare.url, template.render((n += 1)), agent), 20, rounds),
     parseBytes: await allocatedPerCall(gc, () => JSON.parse(body), 20, rounds),
     bodyBytes: template.bytes,
@@ -642,11 +650,13 @@ async function main(): Promise<'serve' | 'done'> {
   const svc1 = await startService('service', { workers: 1, dataDir });
   await expectOneCard(`${svc1.url}${SERVICE_PATH}`, body40, agent, '40 Conditions');
   await expectOneCard(`${svc1.url}${SERVICE_PATH}`, body2000, agent, '2,000 Conditions');
-  rows.push(...(await compare('bare Express, 40-Condition body', bare1, 'order-sign, 40 Conditions', svc1, body40, schedule)));
+  rows.push(...(await compare('bare Express, 40-Condition body', bare1, 'order-sign, 40 Conditions, the same prefetch each call', svc1, body40, schedule)));
 
   scans.push(await scan('order-sign, 40 Conditions', `${svc1.url}${SERVICE_PATH}`, body40, scanSeconds, agent, minSamples));
   scans.push(await scan('bare, 40-Condition body', `${bare1.url}${SERVICE_PATH}`, body40, scanSeconds, agent, minSamples));
+  scans.push(await scan('order-sign, 40 Conditions, fresh patient', `${svc1.url}${SERVICE_PATH}`, body(40, true), scanSeconds, agent, minSamples));
   scans.push(await scan('order-sign, 2,000 Conditions', `${svc1.url}${SERVICE_PATH}`, body2000, scanSeconds, agent, minSamples));
+  scans.push(await scan('order-sign, 2,000 Conditions, fresh patient', `${svc1.url}${SERVICE_PATH}`, body(2000, true), scanSeconds, agent, minSamples));
   scans.push(await scan('bare, 2,000-Condition body', `${bare1.url}${SERVICE_PATH}`, body2000, scanSeconds, agent, minSamples));
   const bodyLongText = bodyTemplate((patientId, hookInstance) => hookRequest({ patientId, hookInstance, prefetch: longTextPrefetch(patientId) }), false);
   await expectOneCard(`${svc1.url}${SERVICE_PATH}`, bodyLongText, agent, 'a 110 KB free-text Condition');
@@ -660,6 +670,12 @@ async function main(): Promise<'serve' | 'done'> {
   scans.push(await searchScan(`the FHIR server alone: its Condition search (${FHIR_LATENCY_MS} ms added)`, `${fhir.baseUrl}/Condition?patient=bench-patient`, minSamples));
   await fhir.stop();
   await svc1.stop();
+
+  const uncached = await startService('prefetch cache off', { workers: 1, dataDir, env: { PREFETCH_CACHE_MB: '0' } });
+  await expectOneCard(`${uncached.url}${SERVICE_PATH}`, body40, agent, 'prefetch cache off');
+  const [, uncachedRow] = await compare('bare Express, 40-Condition body', bare1, 'order-sign, 40 Conditions, the same prefetch, prefetch cache off (PREFETCH_CACHE_MB=0)', uncached, body40, schedule);
+  rows.push(uncachedRow);
+  await uncached.stop();
 
   const fresh = body(40, true);
   for (const { label, value } of suppression) {
@@ -708,9 +724,11 @@ async function main(): Promise<'serve' | 'done'> {
   printTable(
     ['what', 'per call', 'x JSON.parse'],
     [
-      ['order-sign service (HTTP client + server included)', kb(heap.serviceBytes), (heap.serviceBytes / heap.parseBytes).toFixed(2)],
+      ['order-sign service, the same prefetch each call (HTTP client + server included)', kb(heap.serviceBytes), (heap.serviceBytes / heap.parseBytes).toFixed(2)],
+      ['order-sign service, a fresh patient each call', kb(heap.serviceFreshBytes), (heap.serviceFreshBytes / heap.parseBytes).toFixed(2)],
       ['bare Express (HTTP client + server, express.json)', kb(heap.bareBytes), (heap.bareBytes / heap.parseBytes).toFixed(2)],
-      ['the service beyond bare Express', kb(heap.serviceBytes - heap.bareBytes), ((heap.serviceBytes - heap.bareBytes) / heap.parseBytes).toFixed(2)],
+      ['the service beyond bare Express, the same prefetch', kb(heap.serviceBytes - heap.bareBytes), ((heap.serviceBytes - heap.bareBytes) / heap.parseBytes).toFixed(2)],
+      ['the service beyond bare Express, a fresh patient', kb(heap.serviceFreshBytes - heap.bareBytes), ((heap.serviceFreshBytes - heap.bareBytes) / heap.parseBytes).toFixed(2)],
       [`JSON.parse of the ${kb(heap.bodyBytes)} body alone`, kb(heap.parseBytes), '1.00'],
     ],
   );

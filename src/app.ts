@@ -10,6 +10,7 @@ import { createAuthMiddleware } from './http/authenticate.js';
 import { createBrowserRouter } from './http/browser-routes.js';
 import { mountCdsRoutes } from './http/cds-routes.js';
 import { createCorsMiddleware } from './http/cors.js';
+import { createPrefetchCache, type PrefetchCache } from './http/prefetch-cache.js';
 import { createErrorHandler } from './http/error-handler.js';
 import { createFhirRouter } from './http/fhir-routes.js';
 import { createRationaleRouter } from './http/rationale-routes.js';
@@ -44,6 +45,8 @@ export interface AppDeps {
   readonly newId?: () => string;
   /** Budget of the decision-history lookup in ms; default {@link HISTORY_BUDGET_MS}. */
   readonly historyBudgetMs?: number;
+  /** Parsed prefetches kept between calls; by default made from the configuration (off when it gives 0 bytes). */
+  readonly prefetchCache?: PrefetchCache;
   /** The /try page; served only in development mode (no authenticator), as its calls carry no caller JWT. */
   readonly tryAssets?: TryAssets;
 }
@@ -85,6 +88,11 @@ export function createApp(deps: AppDeps): Express {
     }),
     publicBaseUrl: config.publicBaseUrl,
     bodyLimitBytes: config.bodyLimitBytes,
+    prefetchCache:
+      deps.prefetchCache ??
+      (config.prefetchCache.maxBytes > 0
+        ? createPrefetchCache({ maxBytes: config.prefetchCache.maxBytes, ttlMs: config.prefetchCache.ttlSeconds * 1000, now: () => clock().getTime() })
+        : undefined),
     deadlineMs: config.fhir.deadlineMs,
     clock,
     idsFor: pinnedId ? () => pinnedId : (call) => callIds(config.patientHashSecret, call),

@@ -17,6 +17,8 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   BODY_LIMIT_BYTES: intFrom(5 * 1024 * 1024, 1024),
+  PREFETCH_CACHE_MB: z.coerce.number().int().min(0).max(4096).default(16),
+  PREFETCH_CACHE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   FHIR_CALL_TIMEOUT_MS: intFrom(2500),
   FHIR_DEADLINE_MS: intFrom(4000),
   FHIR_MAX_PAGES: intFrom(10),
@@ -53,6 +55,11 @@ export interface Config {
   /** `json` (one line per record, the default) or `pretty` (pino-pretty, for a person at a terminal). */
   readonly logFormat: 'json' | 'pretty';
   readonly bodyLimitBytes: number;
+  /**
+   * Parsed prefetches kept for the calls that send the same bytes again (one chart's hooks do):
+   * at most this many bytes of prefetch text, each at most this long; 0 bytes turns it off.
+   */
+  readonly prefetchCache: { readonly maxBytes: number; readonly ttlSeconds: number };
   readonly fhir: {
     readonly callTimeoutMs: number;
     readonly deadlineMs: number;
@@ -174,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    prefetchCache: { maxBytes: e.PREFETCH_CACHE_MB * 1024 * 1024, ttlSeconds: e.PREFETCH_CACHE_SECONDS },
     fhir: {
       callTimeoutMs: e.FHIR_CALL_TIMEOUT_MS,
       deadlineMs: e.FHIR_DEADLINE_MS,

@@ -1,6 +1,12 @@
 import * as crypto from 'node:crypto';
 import { hmacKey } from '../security/secret-key.js';
-import { leadingMembers } from './json-members.js';
+import { leadingMembers, type LeadingMembers } from './json-members.js';
+
+const CONTEXT_MEMBER = 'context';
+/** The request members a call's identity is hashed from as sent: these, then the prefetch to the end. */
+export const CALL_MEMBERS: readonly string[] = [CONTEXT_MEMBER];
+/** The member hashed from its first byte to the end of the body (the large one, so never scanned). */
+export const PREFETCH_MEMBER = 'prefetch';
 
 /** What makes two calls the same call (clinical-policy.md §6): the hookInstance with the context and prefetch. */
 export interface CallIdentity {
@@ -12,6 +18,8 @@ export interface CallIdentity {
    * as sent, which spares serialising the whole prefetch again.
    */
   readonly raw?: Uint8Array | undefined;
+  /** Where {@link CALL_MEMBERS} and the prefetch stand in `raw`, when the body's reader found them already. */
+  readonly members?: LeadingMembers | undefined;
 }
 
 /**
@@ -21,9 +29,9 @@ export interface CallIdentity {
  */
 function digestOfCall(call: CallIdentity): Buffer {
   const digest = crypto.createHash('sha1');
-  const read = call.raw ? leadingMembers(call.raw, ['context'], 'prefetch') : undefined;
+  const read = call.raw ? (call.members ?? leadingMembers(call.raw, CALL_MEMBERS, PREFETCH_MEMBER)) : undefined;
   if (call.raw && read?.plain) {
-    const context = read.spans.get('context');
+    const context = read.spans.get(CONTEXT_MEMBER);
     const covered = (context !== undefined || read.stopFrom !== undefined) && (read.stopFrom !== undefined || call.prefetch === undefined);
     if (covered) {
       if (context) digest.update(call.raw.subarray(context.start, context.end));

@@ -1,6 +1,8 @@
 import type { RequestHandler, Response, Router } from 'express';
 import { callerOf } from './authenticate.js';
-import { jsonBody, problemsFrom, rawBodyOf, requireJson } from './json-body.js';
+import { parseCallBody } from './call-body.js';
+import { jsonBody, parseStrictJson, problemsFrom, rawBodyOf, requireJson } from './json-body.js';
+import type { PrefetchCache } from './prefetch-cache.js';
 import { CdsRequest, contextProblems } from '../cds/request.js';
 import { CdsError } from '../errors.js';
 import type { FhirGateway } from '../fhir/gateway.js';
@@ -25,6 +27,8 @@ export interface CdsRouteDeps {
   readonly sayItOnce: SayItOnce;
   readonly publicBaseUrl: string;
   readonly bodyLimitBytes: number;
+  /** Prefetches parsed by earlier calls, for the calls that send the same bytes; absent: each is parsed. */
+  readonly prefetchCache: PrefetchCache | undefined;
   readonly deadlineMs: number;
   readonly clock: () => Date;
   /** Card and suggestion ids for one call (by default derived from the call, so a retry gets the same ones). */
@@ -85,7 +89,7 @@ function parseCall(hook: HookDefinitionFile, body: unknown): CdsRequest {
 export function mountCdsRoutes(router: Pick<Router, 'route'>, deps: CdsRouteDeps): void {
   const byId = new Map(deps.knowledge.hooks.map((hook) => [hook.id, hook]));
   const discovery = { services: deps.knowledge.hooks.map(discoveryEntry) };
-  const parseJson = jsonBody(deps.bodyLimitBytes);
+  const parseJson = jsonBody(deps.bodyLimitBytes, (bytes) => parseCallBody(bytes, deps.prefetchCache, parseStrictJson));
 
   router
     .route('/cds-services')
@@ -123,7 +127,8 @@ export function mountCdsRoutes(router: Pick<Router, 'route'>, deps: CdsRouteDeps
         const log = lazyChild(deps.logger, { requestId: facts.requestId, serviceId: hook.id, hookInstance: request.hookInstance });
         const access = dataAccessFor(deps.fhirServerPolicy, callerOf(res), request, log);
         // Plain literals rather than spreads of deps and request: V8 copies a spread with an added property slowly.
-        const newId = deps.idsFor({ hookInstance: request.hookInstance, context: request.context, prefetch: request.prefetch, raw: rawBodyOf(req) });
+        const raw = rawBodyOf(req);
+        const newId = deps.idsFor({ hookInstance: request.hookInstance, context: request.context, prefetch: request.prefetch, raw: raw?.bytes, members: raw?.members });
         const evaluation = await evaluateHook(hook, request, access, evaluateDeps(deps, newId), log);
         const { cards, shown } = await deps.sayItOnce.apply(
           { serviceId: hook.id, hook: hook.hook, hookInstance: request.hookInstance, patientId: patientIdOf(request) },

@@ -4,6 +4,7 @@ import getRawBody from 'raw-body';
 import type { z } from 'zod';
 import { CdsError, type Problem } from '../errors.js';
 import { isJsonSpace } from '../fhir/json.js';
+import type { LeadingMembers } from '../hooks/json-members.js';
 
 /** Media types read as JSON (CDS Hooks clients send `application/json`, FHIR tools `application/fhir+json`). */
 export const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -29,11 +30,26 @@ export const requireJson: RequestHandler = (req, _res, next) => {
   next(json ? undefined : new CdsError('UNSUPPORTED_MEDIA_TYPE'));
 };
 
+/** A request body as received (UTF-8), and where its leading members stand when its reader found them. */
+export interface RawBody {
+  readonly bytes: Buffer;
+  readonly members?: LeadingMembers | undefined;
+}
+
+/** A body as read: its value, and what the reader learnt of where its members stand. */
+export interface ReadBody {
+  readonly value: unknown;
+  readonly members?: LeadingMembers | undefined;
+}
+
+/** Reads a UTF-8 JSON body; throws the error to answer with (see {@link notJsonError}). */
+export type BodyReader = (bytes: Buffer) => ReadBody;
+
 /** Request bodies as received, kept while their request lives (UTF-8 only). */
-const rawBodies = new WeakMap<IncomingMessage, Buffer>();
+const rawBodies = new WeakMap<IncomingMessage, RawBody>();
 
 /** The body of this request as received, when it was UTF-8 JSON read by {@link jsonBody}. */
-export function rawBodyOf(req: IncomingMessage): Buffer | undefined {
+export function rawBodyOf(req: IncomingMessage): RawBody | undefined {
   return rawBodies.get(req);
 }
 
@@ -47,7 +63,7 @@ export function notJsonError(): CdsError {
  * a leading byte-order mark is dropped, an empty body is `{}`, and a body whose first value is
  * not an object or array is refused like one that does not parse.
  */
-function parseStrictJson(text: string): unknown {
+export function parseStrictJson(text: string): unknown {
   const start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let at = start;
   while (at < text.length && isJsonSpace(text.charCodeAt(at))) at += 1;
@@ -88,6 +104,9 @@ function directLength(req: IncomingMessage, limitBytes: number): number | undefi
   return length <= limitBytes ? length : undefined;
 }
 
+/** The reader of every body but a hook call's: the whole text, parsed strictly. */
+const wholeText: BodyReader = (bytes) => ({ value: parseStrictJson(bytes.toString('utf8')) });
+
 /** Reads and discards what is left of a request the route will not use, then calls `done` once. */
 function drain(req: IncomingMessage, done: () => void): void {
   if (req.complete || req.destroyed) {
@@ -107,14 +126,15 @@ function drain(req: IncomingMessage, done: () => void): void {
  * The JSON body parser every POST route uses; its errors reach the error handler (400, 413, 415).
  * The bodies nearly every client sends (UTF-8 JSON of a declared length, not compressed) are read
  * with raw-body and parsed here, which spares body-parser's type, charset and decoder steps on
- * each call; every other body goes to body-parser's JSON parser, with the same limit and types.
+ * each call, by `read` (hook calls read their prefetch apart); every other body goes to
+ * body-parser's JSON parser, with the same limit and types.
  */
-export function jsonBody(limitBytes: number): RequestHandler {
+export function jsonBody(limitBytes: number, read: BodyReader = wholeText): RequestHandler {
   const general = json({
     limit: limitBytes,
     type: JSON_TYPES,
     verify: (req, _res, buf, encoding) => {
-      if (encoding === 'utf-8') rawBodies.set(req, buf);
+      if (encoding === 'utf-8') rawBodies.set(req, { bytes: buf });
     },
   });
   return (req, res, next) => {
@@ -129,13 +149,15 @@ export function jsonBody(limitBytes: number): RequestHandler {
         drain(req, () => next(error));
         return;
       }
+      let parsed: ReadBody;
       try {
-        req.body = parseStrictJson(body.toString('utf8'));
+        parsed = read(body);
       } catch (parseError) {
         next(parseError);
         return;
       }
-      rawBodies.set(req, body);
+      req.body = parsed.value;
+      rawBodies.set(req, { bytes: body, members: parsed.members });
       next();
     });
   };

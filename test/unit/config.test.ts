@@ -32,6 +32,9 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: /],
     [{ PORT: '70000' }, /^PORT: /],
     [{ FHIR_DEADLINE_MS: '0' }, /^FHIR_DEADLINE_MS: /],
+    [{ PREFETCH_CACHE_MB: '-1' }, /^PREFETCH_CACHE_MB: /],
+    [{ PREFETCH_CACHE_MB: 'lots' }, /^PREFETCH_CACHE_MB: /],
+    [{ PREFETCH_CACHE_SECONDS: '0' }, /^PREFETCH_CACHE_SECONDS: /],
     [{ CDS_PUBLIC_BASE_URL: 'cds.example.org' }, /^CDS_PUBLIC_BASE_URL: not an absolute URL/],
     [{ ANALYTICS_PASSWORD: 'short' }, /^ANALYTICS_PASSWORD: must be at least 12 characters$/],
     [{ HOST: '0.0.0.0' }, /^HOST: development mode/],
@@ -51,5 +54,11 @@ describe('loadConfig', () => {
   it('logs JSON by default and pretty lines on request', () => {
     expect(loadConfig(BASE).logFormat).toBe('json');
     expect(loadConfig({ ...BASE, LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+  });
+
+  it('keeps 16 MB of parsed prefetches for 300 s by default, as set, and none with 0', () => {
+    expect(loadConfig(BASE).prefetchCache).toEqual({ maxBytes: 16 * 1024 * 1024, ttlSeconds: 300 });
+    expect(loadConfig({ ...BASE, PREFETCH_CACHE_MB: '64', PREFETCH_CACHE_SECONDS: '30' }).prefetchCache).toEqual({ maxBytes: 64 * 1024 * 1024, ttlSeconds: 30 });
+    expect(loadConfig({ ...BASE, PREFETCH_CACHE_MB: '0' }).prefetchCache.maxBytes).toBe(0);
   });
 });

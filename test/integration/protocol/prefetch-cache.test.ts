@@ -1,0 +1,71 @@
+/**
+ * A prefetch parsed once and remembered (src/http/prefetch-cache.ts) must never change a card:
+ * every fixture of the decision table, sent three times to a service that remembers prefetches
+ * (the first call parses it whole, the second apart, the third takes the remembered value), is
+ * answered as by a service that parses each call whole; and the remembered value is still what
+ * its bytes parse to, so no step of the evaluation changed what the next call will share.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import type { Express } from 'express';
+import request from 'supertest';
+import { createApp } from '../../../src/app.js';
+import { loadConfig } from '../../../src/config.js';
+import { createPrefetchCache, type PrefetchCache } from '../../../src/http/prefetch-cache.js';
+import { createLogger } from '../../../src/logger.js';
+import { KNOWLEDGE, NOW, readFixture, readManifest } from '../clinical/support.js';
+import { SERVICE_IDS } from '../../helpers/requests.js';
+
+function appWith(prefetchCache: PrefetchCache | undefined): Express {
+  return createApp({
+    config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PREFETCH_CACHE_MB: prefetchCache ? '16' : '0' }),
+    knowledge: KNOWLEDGE,
+    logger: createLogger('silent'),
+    clock: () => new Date(NOW),
+    ...(prefetchCache ? { prefetchCache } : {}),
+  });
+}
+
+async function answer(app: Express, hook: keyof typeof SERVICE_IDS, text: string): Promise<{ status: number; body: unknown }> {
+  const response = await request(app).post(`/cds-services/${SERVICE_IDS[hook]}`).set('Content-Type', 'application/json').send(text);
+  return { status: response.status, body: response.body as unknown };
+}
+
+const fixtures = readManifest().fixtures.map((entry) => readFixture(entry.file));
+
+let parsedWhole: Express;
+let cache: PrefetchCache;
+let remembering: Express;
+beforeAll(() => {
+  parsedWhole = appWith(undefined);
+  // Every prefetch is remembered here, however small (the service's default leaves those under 2 KB).
+  cache = createPrefetchCache({ maxBytes: 64 * 1024 * 1024, ttlMs: 3_600_000, now: () => NOW.getTime(), minBytes: 0 });
+  remembering = appWith(cache);
+});
+
+describe('remembered prefetches (PREFETCH_CACHE_MB)', () => {
+  it.each(fixtures.map((fixture) => ({ name: fixture.file, fixture })))('$name: three calls answered as a call parsed whole', async ({ fixture }) => {
+    const text = JSON.stringify(fixture.body);
+    const wanted = await answer(parsedWhole, fixture.hook, text);
+    for (let call = 1; call <= 3; call += 1) expect({ call, ...(await answer(remembering, fixture.hook, text)) }).toEqual({ call, ...wanted });
+
+    const body = fixture.body as Record<string, unknown>;
+    const members = Object.keys(body);
+    if (members[members.length - 1] === 'prefetch' && body['prefetch'] !== null && typeof body['prefetch'] === 'object') {
+      const prefetchBytes = Buffer.from(JSON.stringify(body['prefetch']));
+      const recalled = cache.recall(prefetchBytes);
+      expect(recalled.kind).toBe('value');
+      expect(recalled.kind === 'value' ? recalled.value : undefined).toEqual(JSON.parse(prefetchBytes.toString()));
+    }
+  });
+
+  it('answers pretty-printed calls, and calls with the prefetch first, as calls parsed whole', async () => {
+    for (const fixture of fixtures.slice(0, 40)) {
+      const body = fixture.body as Record<string, unknown>;
+      const { prefetch, ...rest } = body;
+      for (const text of [JSON.stringify(body, null, 2), JSON.stringify({ prefetch, ...rest })]) {
+        const wanted = await answer(parsedWhole, fixture.hook, text);
+        for (let call = 1; call <= 3; call += 1) expect({ file: fixture.file, call, ...(await answer(remembering, fixture.hook, text)) }).toEqual({ file: fixture.file, call, ...wanted });
+      }
+    }
+  });
+});
