@@ -1,6 +1,7 @@
 import { isJsonSpace } from '../fhir/json.js';
 import { CALL_MEMBERS, PREFETCH_MEMBER } from '../hooks/call-ids.js';
 import { leadingMembers, type LeadingMembers } from '../hooks/json-members.js';
+import type { PrefetchParse } from '../ops/types.js';
 import type { PrefetchCache } from './prefetch-cache.js';
 
 const CLOSE_BRACE = 0x7d;
@@ -10,6 +11,8 @@ export interface CallBody {
   readonly value: unknown;
   /** The context's span and where the prefetch starts, when the body is a plain JSON object. */
   readonly members: LeadingMembers | undefined;
+  /** How the prefetch was read: taken as an earlier call parsed it, parsed apart and kept, or with the body. */
+  readonly prefetch: PrefetchParse;
 }
 
 /**
@@ -53,20 +56,20 @@ export function parseCallBody(bytes: Buffer, cache: PrefetchCache | undefined, p
         if (envelope) {
           if (recalled.kind === 'value') {
             envelope[PREFETCH_MEMBER] = recalled.value;
-            return { value: envelope, members };
+            return { value: envelope, members, prefetch: 'taken' };
           }
           const prefetch = parseValue(prefetchBytes);
           if (prefetch.parsed) {
             cache.keep(prefetchBytes, prefetch.value);
             envelope[PREFETCH_MEMBER] = prefetch.value;
-            return { value: envelope, members };
+            return { value: envelope, members, prefetch: 'kept' };
           }
           cache.refuse(prefetchBytes);
         }
       }
     }
   }
-  return { value: parse(bytes.toString('utf8')), members };
+  return { value: parse(bytes.toString('utf8')), members, prefetch: 'parsed' };
 }
 
 /** The body with the prefetch's value taken for `null`, when it parses so with that `null` as its last member. */

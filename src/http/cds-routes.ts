@@ -128,6 +128,7 @@ export function mountCdsRoutes(router: Pick<Router, 'route'>, deps: CdsRouteDeps
         const access = dataAccessFor(deps.fhirServerPolicy, callerOf(res), request, log);
         // Plain literals rather than spreads of deps and request: V8 copies a spread with an added property slowly.
         const raw = rawBodyOf(req);
+        deps.metrics?.countPrefetchParse({ outcome: raw?.prefetch ?? 'parsed' });
         const newId = deps.idsFor({ hookInstance: request.hookInstance, context: request.context, prefetch: request.prefetch, raw: raw?.bytes, members: raw?.members });
         const evaluation = await evaluateHook(hook, request, access, evaluateDeps(deps, newId), log);
         const { cards, shown } = await deps.sayItOnce.apply(

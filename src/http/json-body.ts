@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { CdsError, type Problem } from '../errors.js';
 import { isJsonSpace } from '../fhir/json.js';
 import type { LeadingMembers } from '../hooks/json-members.js';
+import type { PrefetchParse } from '../ops/types.js';
 
 /** Media types read as JSON (CDS Hooks clients send `application/json`, FHIR tools `application/fhir+json`). */
 export const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -30,16 +31,19 @@ export const requireJson: RequestHandler = (req, _res, next) => {
   next(json ? undefined : new CdsError('UNSUPPORTED_MEDIA_TYPE'));
 };
 
-/** A request body as received (UTF-8), and where its leading members stand when its reader found them. */
+/** A request body as received (UTF-8), and what its reader learnt of it. */
 export interface RawBody {
   readonly bytes: Buffer;
   readonly members?: LeadingMembers | undefined;
+  /** How a hook call's prefetch was read, when its reader read it apart (src/http/call-body.ts). */
+  readonly prefetch?: PrefetchParse | undefined;
 }
 
-/** A body as read: its value, and what the reader learnt of where its members stand. */
+/** A body as read: its value, and what the reader learnt of it on the way. */
 export interface ReadBody {
   readonly value: unknown;
   readonly members?: LeadingMembers | undefined;
+  readonly prefetch?: PrefetchParse | undefined;
 }
 
 /** Reads a UTF-8 JSON body; throws the error to answer with (see {@link notJsonError}). */
@@ -157,7 +161,7 @@ export function jsonBody(limitBytes: number, read: BodyReader = wholeText): Requ
         return;
       }
       req.body = parsed.value;
-      rawBodies.set(req, { bytes: body, members: parsed.members });
+      rawBodies.set(req, { bytes: body, members: parsed.members, prefetch: parsed.prefetch });
       next();
     });
   };

@@ -14,7 +14,7 @@
  */
 
 export interface PrefetchCacheOptions {
-  /** Most prefetch bytes kept (the parsed values take about as much again on the heap). */
+  /** Most prefetch bytes kept (the parsed values take about 1.7 times as much again on the heap). */
   readonly maxBytes: number;
   /** How long a value is kept after it was parsed. */
   readonly ttlMs: number;

@@ -71,6 +71,12 @@ export function createMetrics(registry: Registry = new Registry()): ServiceMetri
     labelNames: ['key', 'outcome'] as const,
     registers: [registry],
   });
+  const prefetchParses = new Counter({
+    name: 'cds_prefetch_parse_total',
+    help: 'Hook call prefetches: taken as parsed by an earlier call with the same bytes, parsed apart and kept, or parsed with the body (seen first, small, absent, or the cache off)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const fhirCalls = new Histogram({
     name: 'cds_fhir_call_duration_seconds',
     help: 'Searches against EHR FHIR servers (all pages), by resource type and outcome; _count is the call count',
@@ -113,6 +119,7 @@ export function createMetrics(registry: Registry = new Registry()): ServiceMetri
   const requestSeries = boundLabels((service, status) => requestDuration.labels({ service: bounded(service), status }));
   const cardSeries = boundLabels((cardId, indicator) => cards.labels({ card_id: bounded(cardId), indicator: bounded(indicator) }));
   const prefetchSeries = boundLabels((key, outcome) => prefetch.labels({ key: bounded(key), outcome }));
+  const prefetchParseSeries = boundLabels((outcome) => prefetchParses.labels({ outcome }));
   const suppressedSeries = boundLabels((cardId, reason) => suppressed.labels({ card_id: bounded(cardId), reason: bounded(reason) }));
 
   return {
@@ -125,6 +132,9 @@ export function createMetrics(registry: Registry = new Registry()): ServiceMetri
     },
     countPrefetch({ key, outcome }) {
       prefetchSeries(key, outcome).inc();
+    },
+    countPrefetchParse({ outcome }) {
+      prefetchParseSeries(outcome).inc();
     },
     observeFhirCall({ resourceType, outcome }, seconds) {
       fhirCalls.observe({ resource_type: bounded(resourceType), outcome }, seconds);

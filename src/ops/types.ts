@@ -1,8 +1,13 @@
+/** How a hook call's prefetch was read (src/http/call-body.ts). */
+export type PrefetchParse = 'taken' | 'kept' | 'parsed';
+
 /** Metrics the request path reports; implemented with prom-client. */
 export interface Metrics {
   observeRequest(labels: { service: string; status: number }, seconds: number): void;
   countCard(labels: { cardId: string; indicator: string }): void;
   countPrefetch(labels: { key: string; outcome: 'used' | 'fetched' | 'failed' }): void;
+  /** A hook call's prefetch: taken as parsed by an earlier call, parsed apart and kept, or parsed with the body. */
+  countPrefetchParse(labels: { outcome: PrefetchParse }): void;
   observeFhirCall(labels: { resourceType: string; outcome: 'ok' | 'error' | 'timeout' | 'rejected' }, seconds: number): void;
   countUnrecordedCards(count: number): void;
   countFeedback(labels: { outcome: string }): void;

@@ -83,6 +83,7 @@ describe('ops routes', () => {
     expect(text).toMatch(/^cds_cards_total\{card_id="cervical-stenosis-massage",indicator="warning"\} 1$/m);
     expect(text).toMatch(/^cds_prefetch_total\{key="conditions",outcome="used"\} 1$/m);
     expect(text).toMatch(/^cds_prefetch_total\{key="procedures",outcome="used"\} 1$/m);
+    expect(text).toMatch(/^cds_prefetch_parse_total\{outcome="parsed"\} 1$/m);
     for (const name of ['cds_fhir_call_duration_seconds', 'cds_cards_unrecorded_total', 'cds_feedback_total', 'cds_fhir_breaker_state']) {
       expect(text).toContain(`# TYPE ${name} `);
     }

@@ -22,6 +22,7 @@ export function recordingMetrics(): Metrics & { feedback: string[]; unrecorded: 
     observeRequest: () => undefined,
     countCard: () => undefined,
     countPrefetch: () => undefined,
+    countPrefetchParse: () => undefined,
     observeFhirCall: () => undefined,
     countUnrecordedCards: (count) => void unrecorded.push(count),
     countFeedback: ({ outcome }) => void feedback.push(outcome),

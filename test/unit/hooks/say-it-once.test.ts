@@ -150,6 +150,7 @@ function recordingStep(history: DecisionHistory, budgetMs = 50) {
     observeRequest: () => undefined,
     countCard: () => undefined,
     countPrefetch: () => undefined,
+    countPrefetchParse: () => undefined,
     observeFhirCall: () => undefined,
     countUnrecordedCards: () => undefined,
     countFeedback: () => undefined,

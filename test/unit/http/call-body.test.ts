@@ -43,15 +43,17 @@ describe('parseCallBody', () => {
     expect(cache.size().bytes).toBeGreaterThan(0);
   });
 
-  it('shares the remembered prefetch between calls that differ elsewhere', () => {
+  it('shares the remembered prefetch between calls that differ elsewhere, and says how each was read', () => {
     const cache = freshCache();
     const body = (hookInstance: string): Buffer => Buffer.from(JSON.stringify({ hook: 'order-sign', hookInstance, context, prefetch }));
-    parseCallBody(body('h1'), cache, strictParse);
-    const second = parseCallBody(body('h2'), cache, strictParse).value as { prefetch: unknown; hookInstance: string };
-    const third = parseCallBody(body('h3'), cache, strictParse).value as { prefetch: unknown; hookInstance: string };
-    expect(third.hookInstance).toBe('h3');
-    expect(third.prefetch).toBe(second.prefetch);
-    expect(third.prefetch).toEqual(prefetch);
+    const first = parseCallBody(body('h1'), cache, strictParse);
+    const second = parseCallBody(body('h2'), cache, strictParse);
+    const third = parseCallBody(body('h3'), cache, strictParse);
+    expect([first.prefetch, second.prefetch, third.prefetch]).toEqual(['parsed', 'kept', 'taken']);
+    const [secondValue, thirdValue] = [second.value, third.value] as Array<{ prefetch: unknown; hookInstance: string }>;
+    expect(thirdValue?.hookInstance).toBe('h3');
+    expect(thirdValue?.prefetch).toBe(secondValue?.prefetch);
+    expect(thirdValue?.prefetch).toEqual(prefetch);
   });
 
   it('finds where the context and the prefetch stand, for the call ids', () => {

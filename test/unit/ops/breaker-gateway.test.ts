@@ -42,6 +42,7 @@ function recordingMetrics() {
     observeRequest: () => undefined,
     countCard: () => undefined,
     countPrefetch: () => undefined,
+    countPrefetchParse: () => undefined,
     observeFhirCall: ({ resourceType, outcome }, seconds) => fhirCalls.push({ resourceType, outcome, seconds }),
     countUnrecordedCards: () => undefined,
     countFeedback: () => undefined,

@@ -17,6 +17,7 @@ describe('createMetrics', () => {
         'cds_request_duration_seconds',
         'cds_cards_total',
         'cds_prefetch_total',
+        'cds_prefetch_parse_total',
         'cds_fhir_call_duration_seconds',
         'cds_cards_unrecorded_total',
         'cds_feedback_total',
@@ -41,6 +42,9 @@ describe('createMetrics', () => {
     metrics.countCard({ cardId: 'cervical-stenosis-massage', indicator: 'warning' });
     metrics.countCard({ cardId: 'cervical-stenosis-massage', indicator: 'warning' });
     metrics.countPrefetch({ key: 'conditions', outcome: 'used' });
+    metrics.countPrefetchParse({ outcome: 'taken' });
+    metrics.countPrefetchParse({ outcome: 'taken' });
+    metrics.countPrefetchParse({ outcome: 'kept' });
     metrics.observeFhirCall({ resourceType: 'Condition', outcome: 'timeout' }, 2.5);
     metrics.countUnrecordedCards(3);
     metrics.countUnrecordedCards(0);
@@ -51,6 +55,8 @@ describe('createMetrics', () => {
     expect(await valueOf(registry, 'cds_request_duration_seconds', { service: 'spine-safety-order-sign', status: '200', le: '0.005' })).toBe(1);
     expect(await valueOf(registry, 'cds_cards_total', { card_id: 'cervical-stenosis-massage', indicator: 'warning' })).toBe(2);
     expect(await valueOf(registry, 'cds_prefetch_total', { key: 'conditions', outcome: 'used' })).toBe(1);
+    expect(await valueOf(registry, 'cds_prefetch_parse_total', { outcome: 'taken' })).toBe(2);
+    expect(await valueOf(registry, 'cds_prefetch_parse_total', { outcome: 'kept' })).toBe(1);
     expect(await valueOf(registry, 'cds_fhir_call_duration_seconds', { resource_type: 'Condition', outcome: 'timeout', le: '2.5' })).toBe(1);
     expect(await valueOf(registry, 'cds_cards_unrecorded_total', {})).toBe(3);
     expect(await valueOf(registry, 'cds_feedback_total', { outcome: 'overridden' })).toBe(1);

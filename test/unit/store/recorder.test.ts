@@ -54,6 +54,7 @@ function observed(): { logger: ReturnType<typeof createLogger>; lines: string[];
       observeRequest: () => undefined,
       countCard: () => undefined,
       countPrefetch: () => undefined,
+      countPrefetchParse: () => undefined,
       observeFhirCall: () => undefined,
       countUnrecordedCards: (count: number) => void unrecorded.push(count),
       countFeedback: () => undefined,
