@@ -37,6 +37,23 @@ export function readPrefetch(prefetch: Record<string, unknown> | null | undefine
   const value = prefetch[key];
   if (value === null) return { state: 'data', resources: [] };
   if (!isObject(value)) return { state: 'failed' };
+  let read = reads.get(value);
+  if (read === undefined) {
+    read = readValue(value);
+    reads.set(value, read);
+  }
+  return read;
+}
+
+/**
+ * Reads kept by the prefetch value they were read from. Calls that send a prefetch byte for byte
+ * again share its parsed objects (src/http/prefetch-cache.ts), and so get the same read, with the
+ * same resource list, which lets the record read from it be kept too (evaluate-hook.ts). Values
+ * parsed for one call only miss and go with their call.
+ */
+const reads = new WeakMap<object, PrefetchRead>();
+
+function readValue(value: Record<string, unknown>): PrefetchRead {
   if (isOperationOutcome(value)) return reportsFailure(value) ? { state: 'failed' } : { state: 'data', resources: [] };
   if (value['resourceType'] !== 'Bundle') return str(value['resourceType']) ? { state: 'data', resources: [value] } : { state: 'failed' };
   for (const entry of list(value['entry'])) {

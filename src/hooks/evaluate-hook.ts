@@ -13,7 +13,7 @@ import type { Metrics } from '../ops/types.js';
 import { decide, type Decision } from '../rules/decide.js';
 import { readAppointment } from '../rules/appointment.js';
 import { readOrder, type OrderEntry } from '../rules/order.js';
-import { derivePatientState } from '../rules/patient-state.js';
+import { derivePatientState, type PatientState } from '../rules/patient-state.js';
 import { readCondition, readProcedure } from '../rules/record.js';
 
 export interface EvaluateDeps {
@@ -82,6 +82,36 @@ function readRecord<T>(resources: unknown[], patientId: string, resourceType: st
     if (entry !== undefined) entries.push(entry);
   }
   return entries;
+}
+
+/** The patient's state as read from one record on one day, and how many resources of others it held. */
+interface RecordReading {
+  readonly conditionResources: unknown[];
+  readonly procedureResources: unknown[];
+  readonly patientId: string;
+  readonly today: string;
+  readonly knowledge: Knowledge;
+  readonly state: PatientState;
+  readonly other: number;
+}
+
+/**
+ * The last reading of each record, kept by its Condition list. Calls that send a prefetch byte for
+ * byte again get the same resource lists (readPrefetch keeps its reads by the shared prefetch
+ * value), so the same chart is read once per patient and day; lists made for one call (another
+ * prefetch, a FHIR search) miss and go with their call. Nothing reads a state to change it.
+ */
+const readings = new WeakMap<unknown[], RecordReading>();
+
+function readPatientRecord(conditionResources: unknown[], procedureResources: unknown[], patientId: string, knowledge: Knowledge, todayIso: string): RecordReading {
+  const kept = readings.get(conditionResources);
+  if (kept && kept.procedureResources === procedureResources && kept.patientId === patientId && kept.today === todayIso && kept.knowledge === knowledge) return kept;
+  const counter = { other: 0 };
+  const conditions = readRecord(conditionResources, patientId, 'Condition', (r) => readCondition(r, knowledge, todayIso), counter);
+  const procedures = readRecord(procedureResources, patientId, 'Procedure', (r) => readProcedure(r, knowledge), counter);
+  const reading: RecordReading = { conditionResources, procedureResources, patientId, today: todayIso, knowledge, state: derivePatientState(conditions, procedures), other: counter.other };
+  readings.set(conditionResources, reading);
+  return reading;
 }
 
 /** Draft orders; one sent without an id takes it from a `Type/id` fullUrl, so it can still be removed. */
@@ -177,10 +207,9 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
     proceduresLoad ??= load('procedures');
     const [conditionResources, procedureResources] =
       Array.isArray(conditionsLoad) && Array.isArray(proceduresLoad) ? [conditionsLoad, proceduresLoad] : await Promise.all([conditionsLoad, proceduresLoad]);
-    const todayIso = today(deps.clock());
-    const conditions = readRecord(conditionResources, patientId, 'Condition', (r) => readCondition(r, deps.knowledge, todayIso), other);
-    const procedures = readRecord(procedureResources, patientId, 'Procedure', (r) => readProcedure(r, deps.knowledge), other);
-    const state = derivePatientState(conditions, procedures);
+    const reading = readPatientRecord(conditionResources, procedureResources, patientId, deps.knowledge, today(deps.clock()));
+    other.other += reading.other;
+    const state = reading.state;
 
     const env: CardEnvironment = { knowledge: deps.knowledge, publicBaseUrl: deps.publicBaseUrl, newId: deps.newId };
     const cardContext = { patientId, encounterId: request.context.encounterId, userId: request.context.userId };

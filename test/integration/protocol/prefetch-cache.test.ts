@@ -15,12 +15,15 @@ import { createLogger } from '../../../src/logger.js';
 import { KNOWLEDGE, NOW, readFixture, readManifest } from '../clinical/support.js';
 import { SERVICE_IDS } from '../../helpers/requests.js';
 
+/** The app's clock; a test may move it. */
+const clock = { ms: NOW.getTime() };
+
 function appWith(prefetchCache: PrefetchCache | undefined): Express {
   return createApp({
     config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PREFETCH_CACHE_MB: prefetchCache ? '16' : '0' }),
     knowledge: KNOWLEDGE,
     logger: createLogger('silent'),
-    clock: () => new Date(NOW),
+    clock: () => new Date(clock.ms),
     ...(prefetchCache ? { prefetchCache } : {}),
   });
 }
@@ -66,6 +69,38 @@ describe('remembered prefetches (PREFETCH_CACHE_MB)', () => {
         const wanted = await answer(parsedWhole, fixture.hook, text);
         for (let call = 1; call <= 3; call += 1) expect({ file: fixture.file, call, ...(await answer(remembering, fixture.hook, text)) }).toEqual({ file: fixture.file, call, ...wanted });
       }
+    }
+  });
+
+  it('reads a remembered prefetch again on another day', async () => {
+    const YEARS_20 = 20 * 365 * 86_400_000;
+    try {
+      for (const fixture of fixtures) {
+        const text = JSON.stringify(fixture.body);
+        clock.ms = NOW.getTime();
+        for (let call = 1; call <= 3; call += 1) await answer(remembering, fixture.hook, text);
+        for (const when of [NOW.getTime() + YEARS_20, NOW.getTime() - YEARS_20]) {
+          clock.ms = when;
+          const wanted = await answer(parsedWhole, fixture.hook, text);
+          expect({ file: fixture.file, when, ...(await answer(remembering, fixture.hook, text)) }).toEqual({ file: fixture.file, when, ...wanted });
+        }
+      }
+    } finally {
+      clock.ms = NOW.getTime();
+    }
+  });
+
+  it('reads a remembered prefetch again when the orders are for another patient', async () => {
+    for (const fixture of fixtures.filter((f) => f.hook === 'order-sign' || f.hook === 'order-select')) {
+      const body = fixture.body as { context: { patientId: string } } & Record<string, unknown>;
+      const text = JSON.stringify(body);
+      for (let call = 1; call <= 3; call += 1) await answer(remembering, fixture.hook, text);
+      // The same prefetch bytes; the context's patient and its draft orders' subjects are another's.
+      const context = JSON.stringify(body.context).split(`Patient/${body.context.patientId}"`).join('Patient/another-patient"').replace(`"patientId":"${body.context.patientId}"`, '"patientId":"another-patient"');
+      const moved = text.replace(JSON.stringify(body.context), context);
+      expect(moved).not.toBe(text);
+      const wanted = await answer(parsedWhole, fixture.hook, moved);
+      expect({ file: fixture.file, ...(await answer(remembering, fixture.hook, moved)) }).toEqual({ file: fixture.file, ...wanted });
     }
   });
 });
