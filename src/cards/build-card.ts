@@ -6,7 +6,7 @@ import type { OrderEntry } from '../rules/order.js';
 import type { ConditionEntry, ProcedureEntry } from '../rules/record.js';
 import { ICD10CM } from '../terminology/code-index.js';
 import { counted, layDetail, type CountedLines, type EntryStyle } from './detail-layout.js';
-import { countWords, firstWords, fitSummary, inSentence, SUMMARY_MAX, type NameChoices } from './summary.js';
+import { countWords, firstWords, fitSummary, summaryName, SUMMARY_MAX, type NameChoices } from './summary.js';
 import { escapeMarkdown, replaceSlot } from './text.js';
 import type { CdsAction, CdsCard, CdsCoding, CdsLink, CdsSuggestion } from './types.js';
 
@@ -118,7 +118,7 @@ function orderChoices(order: OrderEntry, knowledge: Knowledge): NameChoices {
   const name = recordName(order.label, order.codings, knowledge);
   const cls = [...order.classes][0];
   const short = (cls && knowledge.names.classShort(cls)) ?? knowledgeShort(order.codings, knowledge);
-  return unique([name ? inSentence(name, acronyms) : '', short ?? '']);
+  return unique([name ? summaryName(name, acronyms) : '', short ?? '']);
 }
 
 function withStatus(name: string, entry: ConditionEntry, namesStatus: boolean): string {
@@ -133,7 +133,7 @@ function conditionChoices(named: NamedCondition, namesStatus: boolean, knowledge
   const { entry } = named;
   const name = recordName(entry.label, entry.codings, knowledge);
   const short = knowledge.names.classShort(named.as) ?? '';
-  const names = [name ? inSentence(name, acronyms) : '', knowledgeShort(entry.codings, knowledge) ?? '', short];
+  const names = [name ? summaryName(name, acronyms) : '', knowledgeShort(entry.codings, knowledge) ?? '', short];
   // Last resort when even the short names do not fit: the class's short name without its status.
   return unique([...names.map((n) => (n ? withStatus(n, entry, namesStatus) : n)), short]);
 }

@@ -71,18 +71,50 @@ export function fitSummary(template: string, order: NameChoices, conditions: rea
   return wholeWords(last, max);
 }
 
-/** How many spaces a text holds. */
-function spaces(text: string): number {
-  let count = 0;
-  for (let at = text.indexOf(' '); at !== -1; at = text.indexOf(' ', at + 1)) count += 1;
-  return count;
+/**
+ * The first `max` words of a text (runs of non-`\s` characters) joined by single spaces, marked
+ * as shortened when words were left out. Read from the start and no further than the word after
+ * the last one kept, so a free text of any length costs what its first words cost.
+ */
+export function firstWords(text: string, max: number): string {
+  const words: string[] = [];
+  const length = text.length;
+  let at = 0;
+  for (;;) {
+    while (at < length && isSpaceAt(text, at, text.charCodeAt(at))) at += 1;
+    if (at === length) return words.join(' ');
+    if (words.length >= max) return `${words.join(' ')} …`;
+    const start = at;
+    while (at < length && !isSpaceAt(text, at, text.charCodeAt(at))) at += 1;
+    words.push(text.slice(start, at));
+  }
 }
 
-/** The first `max` words of a text, marked as shortened when words were left out. */
-export function firstWords(text: string, max: number): string {
-  if (isSingleSpaced(text) && spaces(text) < max) return text;
-  const all = text.split(/\s+/).filter((w) => w !== '');
-  return all.length <= max ? all.join(' ') : `${all.slice(0, max).join(' ')} …`;
+/**
+ * Whether a text, its white space runs made single spaces and trimmed as {@link inSentence} does,
+ * is at most `max` long: read no further than it takes to tell.
+ */
+export function fitsAfterSpacing(text: string, max: number): boolean {
+  let length = 0;
+  let pendingSpace = false;
+  for (let at = 0; at < text.length; at += 1) {
+    if (isSpaceAt(text, at, text.charCodeAt(at))) {
+      pendingSpace = length > 0;
+      continue;
+    }
+    length += pendingSpace ? 2 : 1;
+    pendingSpace = false;
+    if (length > max) return false;
+  }
+  return true;
+}
+
+/**
+ * A record's name for a summary: {@link inSentence}, or '' when even single-spaced it is longer
+ * than a summary (such a name is never used, and a free text may run to many kilobytes).
+ */
+export function summaryName(text: string, acronyms: ReadonlySet<string>): string {
+  return fitsAfterSpacing(text, SUMMARY_MAX) ? inSentence(text, acronyms) : '';
 }
 
 /** One JavaScript `\s` character (all of them are single UTF-16 units), read where it stands. */

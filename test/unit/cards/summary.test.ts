@@ -1,6 +1,6 @@
 /** clinical-policy §5 summaries: under 140 characters, whole words, both names, names taken into a sentence. */
 import { describe, expect, it } from '@jest/globals';
-import { capitalise, countWords, firstWords, fitSummary, inSentence, SUMMARY_MAX } from '../../../src/cards/summary.js';
+import { capitalise, countWords, firstWords, fitsAfterSpacing, fitSummary, inSentence, summaryName, SUMMARY_MAX } from '../../../src/cards/summary.js';
 
 const ACRONYMS = new Set(['HVLA', 'ACDF', 'MRI']);
 
@@ -87,6 +87,46 @@ describe('firstWords', () => {
     ['   ', 3, ''],
   ])('reads %j to at most %i words as %j', (text, max, expected) => {
     expect(firstWords(text, max)).toBe(expected);
+  });
+
+  it('reads the words of a long free text as splitting it at white space would', () => {
+    const bySplitting = (text: string, max: number): string => {
+      const all = text.split(/\s+/).filter((w) => w !== '');
+      return all.length <= max ? all.join(' ') : `${all.slice(0, max).join(' ')} …`;
+    };
+    for (const text of generatedTexts()) {
+      for (const max of [0, 1, 3, 12]) expect({ text, max, words: firstWords(text, max) }).toEqual({ text, max, words: bySplitting(text, max) });
+    }
+  });
+});
+
+/** Seeded texts of words, every kind of JavaScript white space, marks, surrogate pairs, some long. */
+function generatedTexts(): string[] {
+  let seed = 7;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const parts = ['neck', 'Massage', 'C5-C6', 'HVLA', 'İstanbul', '𝔸', '?', '', ' ', '  ', '\t', '\n', '\u00a0', '\u2028', '\u3000', '\ufeff', '\u200a', '–', 'é'];
+  const texts: string[] = [];
+  for (let n = 0; n < 400; n += 1) {
+    const count = n % 50 === 0 ? 3000 : Math.floor(random() * 60);
+    let text = '';
+    for (let i = 0; i < count; i += 1) text += parts[Math.floor(random() * parts.length)];
+    texts.push(text);
+  }
+  return texts;
+}
+
+describe('summaryName', () => {
+  it('is inSentence whenever that fits a summary, and only a name that cannot fit is left out', () => {
+    for (const text of generatedTexts()) {
+      const reference = inSentence(text, ACRONYMS);
+      const got = summaryName(text, ACRONYMS);
+      if (got === '' && reference !== '') expect({ text, tooLong: reference.length > SUMMARY_MAX }).toEqual({ text, tooLong: true });
+      else expect(got).toBe(reference);
+      expect(fitsAfterSpacing(text, SUMMARY_MAX)).toBe(text.replace(/\s+/g, ' ').trim().length <= SUMMARY_MAX);
+    }
   });
 });
 
