@@ -51,6 +51,28 @@ export interface AppDeps {
   readonly tryAssets?: TryAssets;
 }
 
+/** Longest wait between sweeps of the prefetch cache on an idle process. */
+const PREFETCH_SWEEP_MS = 60_000;
+
+/**
+ * The prefetch cache the configuration asks for (none for 0 bytes), swept by a timer, so an idle
+ * process holds no chart past its time either. The timer neither keeps the process alive nor the
+ * cache: it stops once the app and its cache are gone.
+ */
+function prefetchCacheFor(config: Config, clock: () => Date): PrefetchCache | undefined {
+  const { maxBytes, ttlSeconds } = config.prefetchCache;
+  if (maxBytes === 0) return undefined;
+  const cache = createPrefetchCache({ maxBytes, ttlMs: ttlSeconds * 1000, now: () => clock().getTime() });
+  const held = new WeakRef(cache);
+  const timer = setInterval(() => {
+    const live = held.deref();
+    if (live) live.sweep();
+    else clearInterval(timer);
+  }, Math.min(PREFETCH_SWEEP_MS, ttlSeconds * 1000));
+  timer.unref();
+  return cache;
+}
+
 /** Builds the Express app from its dependencies; it never listens (server.ts does). */
 export function createApp(deps: AppDeps): Express {
   const { config, knowledge, logger } = deps;
@@ -88,11 +110,7 @@ export function createApp(deps: AppDeps): Express {
     }),
     publicBaseUrl: config.publicBaseUrl,
     bodyLimitBytes: config.bodyLimitBytes,
-    prefetchCache:
-      deps.prefetchCache ??
-      (config.prefetchCache.maxBytes > 0
-        ? createPrefetchCache({ maxBytes: config.prefetchCache.maxBytes, ttlMs: config.prefetchCache.ttlSeconds * 1000, now: () => clock().getTime() })
-        : undefined),
+    prefetchCache: deps.prefetchCache ?? prefetchCacheFor(config, clock),
     deadlineMs: config.fhir.deadlineMs,
     clock,
     idsFor: pinnedId ? () => pinnedId : (call) => callIds(config.patientHashSecret, call),

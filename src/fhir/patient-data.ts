@@ -6,7 +6,7 @@ import { isObject, list, objects, str } from './json.js';
 
 /** What a prefetch key holds, read per CDS Hooks 2.0 §Prefetch (checklist §2.5). */
 export type PrefetchRead =
-  | { readonly state: 'data'; readonly resources: unknown[]; readonly next?: string }
+  | { readonly state: 'data'; readonly resources: readonly unknown[]; readonly next?: string }
   | { readonly state: 'absent' }
   | { readonly state: 'failed' };
 
@@ -40,7 +40,8 @@ export function readPrefetch(prefetch: Record<string, unknown> | null | undefine
   let read = reads.get(value);
   if (read === undefined) {
     read = readValue(value);
-    reads.set(value, read);
+    if (read.state === 'data') Object.freeze(read.resources);
+    reads.set(value, Object.freeze(read));
   }
   return read;
 }
@@ -101,7 +102,7 @@ export interface DataDeps {
 }
 
 /** Resources at hand (a usable prefetch), or a read still under way. */
-export type Loaded = unknown[] | Promise<unknown[]>;
+export type Loaded = readonly unknown[] | Promise<readonly unknown[]>;
 
 /**
  * The resources for one prefetch key: from the prefetch when usable, else from the FHIR server
@@ -118,7 +119,7 @@ export function loadKey(request: DataRequest, deps: DataDeps): Loaded {
   return fetchKey(read, request, deps);
 }
 
-async function fetchKey(read: PrefetchRead, request: DataRequest, deps: DataDeps): Promise<unknown[]> {
+async function fetchKey(read: PrefetchRead, request: DataRequest, deps: DataDeps): Promise<readonly unknown[]> {
   if (read.state === 'data') {
     deps.metrics?.countPrefetch({ key: request.key, outcome: 'used' });
     return read.next ? [...read.resources, ...(await remainingPages(read.next, request, deps))] : read.resources;

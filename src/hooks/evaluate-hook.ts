@@ -53,7 +53,7 @@ function isOwn(resource: JsonObject, patientId: string, allowNoSubject: boolean)
 }
 
 /** Resources of the patient in context; others are dropped and counted (no patient data logged). */
-function ownResources(resources: unknown[], patientId: string, allowNoSubject: boolean, counter: { other: number }): JsonObject[] {
+function ownResources(resources: readonly unknown[], patientId: string, allowNoSubject: boolean, counter: { other: number }): JsonObject[] {
   const own: JsonObject[] = [];
   for (const resource of resources) {
     if (!isObject(resource)) continue;
@@ -69,7 +69,7 @@ function ownResources(resources: unknown[], patientId: string, allowNoSubject: b
  * as {@link ownResources} does. A chart's record is large and mostly matches no class, so no list
  * is made along the way.
  */
-function readRecord<T>(resources: unknown[], patientId: string, resourceType: string, read: (resource: JsonObject) => T | undefined, counter: { other: number }): T[] {
+function readRecord<T>(resources: readonly unknown[], patientId: string, resourceType: string, read: (resource: JsonObject) => T | undefined, counter: { other: number }): T[] {
   const entries: T[] = [];
   for (const resource of resources) {
     if (!isObject(resource)) continue;
@@ -84,10 +84,15 @@ function readRecord<T>(resources: unknown[], patientId: string, resourceType: st
   return entries;
 }
 
+/** Resources read already (a prefetch), as opposed to a read under way. */
+function atHand(loaded: Loaded): loaded is readonly unknown[] {
+  return Array.isArray(loaded);
+}
+
 /** The patient's state as read from one record on one day, and how many resources of others it held. */
 interface RecordReading {
-  readonly conditionResources: unknown[];
-  readonly procedureResources: unknown[];
+  readonly conditionResources: readonly unknown[];
+  readonly procedureResources: readonly unknown[];
   readonly patientId: string;
   readonly today: string;
   readonly knowledge: Knowledge;
@@ -99,17 +104,21 @@ interface RecordReading {
  * The last reading of each record, kept by its Condition list. Calls that send a prefetch byte for
  * byte again get the same resource lists (readPrefetch keeps its reads by the shared prefetch
  * value), so the same chart is read once per patient and day; lists made for one call (another
- * prefetch, a FHIR search) miss and go with their call. Nothing reads a state to change it.
+ * prefetch, a FHIR search) miss and go with their call.
  */
-const readings = new WeakMap<unknown[], RecordReading>();
+const readings = new WeakMap<readonly unknown[], RecordReading>();
 
-function readPatientRecord(conditionResources: unknown[], procedureResources: unknown[], patientId: string, knowledge: Knowledge, todayIso: string): RecordReading {
+function readPatientRecord(conditionResources: readonly unknown[], procedureResources: readonly unknown[], patientId: string, knowledge: Knowledge, todayIso: string): RecordReading {
   const kept = readings.get(conditionResources);
   if (kept && kept.procedureResources === procedureResources && kept.patientId === patientId && kept.today === todayIso && kept.knowledge === knowledge) return kept;
   const counter = { other: 0 };
   const conditions = readRecord(conditionResources, patientId, 'Condition', (r) => readCondition(r, knowledge, todayIso), counter);
   const procedures = readRecord(procedureResources, patientId, 'Procedure', (r) => readProcedure(r, knowledge), counter);
-  const reading: RecordReading = { conditionResources, procedureResources, patientId, today: todayIso, knowledge, state: derivePatientState(conditions, procedures), other: counter.other };
+  const state = derivePatientState(conditions, procedures);
+  // Kept for later calls: frozen, so a step that wrote into it would fail at once, not change their cards.
+  for (const entry of [...conditions, ...procedures]) Object.freeze(entry);
+  for (const value of Object.values(state)) if (Array.isArray(value)) Object.freeze(value);
+  const reading: RecordReading = Object.freeze({ conditionResources, procedureResources, patientId, today: todayIso, knowledge, state: Object.freeze(state), other: counter.other });
   readings.set(conditionResources, reading);
   return reading;
 }
@@ -178,7 +187,7 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
     if (!template) return [];
     const loaded = loadKey({ key, template, prefetch: request.prefetch, context: contextRecord, access, signal }, dataDeps);
     // A read not waited for (no order conflicts) must not reject unhandled.
-    if (!Array.isArray(loaded)) loaded.catch(() => undefined);
+    if (!atHand(loaded)) loaded.catch(() => undefined);
     return loaded;
   };
   const other = { other: 0 };
@@ -192,7 +201,7 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
       const ordersLoad = load('serviceRequests');
       conditionsLoad = load('conditions');
       proceduresLoad = load('procedures');
-      orderResources = ownResources(Array.isArray(ordersLoad) ? ordersLoad : await ordersLoad, patientId, false, other);
+      orderResources = ownResources(atHand(ordersLoad) ? ordersLoad : await ordersLoad, patientId, false, other);
     } else if (hook.evaluates !== 'appointments') {
       const drafts = ownResources(draftOrderResources(request), patientId, true, other);
       orderResources = hook.evaluates === 'selected-orders' ? selectedOrders(request, drafts) : drafts;
@@ -206,7 +215,7 @@ export async function evaluateHook(hook: HookDefinitionFile, request: CdsRequest
     conditionsLoad ??= load('conditions');
     proceduresLoad ??= load('procedures');
     const [conditionResources, procedureResources] =
-      Array.isArray(conditionsLoad) && Array.isArray(proceduresLoad) ? [conditionsLoad, proceduresLoad] : await Promise.all([conditionsLoad, proceduresLoad]);
+      atHand(conditionsLoad) && atHand(proceduresLoad) ? [conditionsLoad, proceduresLoad] : await Promise.all([conditionsLoad, proceduresLoad]);
     const reading = readPatientRecord(conditionResources, procedureResources, patientId, deps.knowledge, today(deps.clock()));
     other.other += reading.other;
     const state = reading.state;

@@ -60,9 +60,8 @@ export function parseCallBody(bytes: Buffer, cache: PrefetchCache | undefined, p
           }
           const prefetch = parseValue(prefetchBytes);
           if (prefetch.parsed) {
-            cache.keep(prefetchBytes, prefetch.value);
             envelope[PREFETCH_MEMBER] = prefetch.value;
-            return { value: envelope, members, prefetch: 'kept' };
+            return { value: envelope, members, prefetch: cache.keep(prefetchBytes, prefetch.value) ? 'kept' : 'parsed' };
           }
           cache.refuse(prefetchBytes);
         }

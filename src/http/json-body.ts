@@ -16,6 +16,11 @@ const MAX_PROBLEMS = 20;
 /** The Content-Type values clients send nearly always, known to be JSON without parsing them. */
 const COMMON_JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8', 'application/fhir+json', 'application/fhir+json; charset=utf-8']);
 
+/** Whether a Content-Type is one of {@link COMMON_JSON_TYPES}, in any case (`charset=UTF-8` is common). */
+function isCommonJsonType(type: string | undefined): type is string {
+  return type !== undefined && (COMMON_JSON_TYPES.has(type) || COMMON_JSON_TYPES.has(type.toLowerCase()));
+}
+
 /** Whether the request announces a body, as type-is decides it. */
 function announcesBody(headers: IncomingHttpHeaders): boolean {
   return headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(headers['content-length'] ?? Number.NaN));
@@ -27,7 +32,7 @@ function announcesBody(headers: IncomingHttpHeaders): boolean {
  */
 export const requireJson: RequestHandler = (req, _res, next) => {
   const type = req.headers['content-type'];
-  const json = type !== undefined && COMMON_JSON_TYPES.has(type) ? announcesBody(req.headers) : Boolean(req.is(JSON_TYPES));
+  const json = isCommonJsonType(type) ? announcesBody(req.headers) : Boolean(req.is(JSON_TYPES));
   next(json ? undefined : new CdsError('UNSUPPORTED_MEDIA_TYPE'));
 };
 
@@ -101,7 +106,7 @@ function bodyGone(req: IncomingMessage): boolean {
 function directLength(req: IncomingMessage, limitBytes: number): number | undefined {
   const headers = req.headers;
   const type = headers['content-type'];
-  if (type === undefined || !COMMON_JSON_TYPES.has(type) || headers['content-encoding'] !== undefined || bodyGone(req)) return undefined;
+  if (!isCommonJsonType(type) || headers['content-encoding'] !== undefined || bodyGone(req)) return undefined;
   const declared = headers['content-length'];
   if (declared === undefined || !/^\d{1,15}$/.test(declared)) return undefined;
   const length = Number(declared);

@@ -7,10 +7,12 @@
  * parsed from one call is kept for the next call that sends the very same bytes.
  *
  * A value is kept only once the same bytes have come twice, so a prefetch seen once costs a note
- * of its key and nothing more. The values are shared between calls: nothing downstream may change
- * them (test/integration/protocol/prefetch-cache.test.ts holds every fixture to that). Entries go
- * after `ttlMs` from when they were kept (checked at each call), and the oldest go first when the
- * bytes kept pass `maxBytes`.
+ * of its key and nothing more; notes and values are bounded apart, so a stream of new charts
+ * never pushes out the values kept. The values are shared between calls: nothing downstream may
+ * change them (test/integration/protocol/prefetch-cache.test.ts freezes them and holds every
+ * fixture to that). Values and notes go `ttlMs` after they were made (at the next call, or at
+ * the next {@link PrefetchCache.sweep}), and the oldest values go first when the bytes kept pass
+ * `maxBytes`.
  */
 
 export interface PrefetchCacheOptions {
@@ -36,25 +38,34 @@ export type Recall =
 export interface PrefetchCache {
   /** What is known of these bytes; notes them as seen when they are new. */
   recall(bytes: Uint8Array): Recall;
-  /** Keeps the value parsed from these bytes (copied: the request's buffer is not held). */
-  keep(bytes: Uint8Array, value: unknown): void;
+  /**
+   * Keeps the value parsed from these bytes (copied: the request's buffer is not held); false
+   * when it is not kept (smaller than the minimum or larger than the bound), and the bytes are
+   * then parsed whole until their note expires.
+   */
+  keep(bytes: Uint8Array, value: unknown): boolean;
   /** These bytes turned out not to be a JSON value of their own: do not try them apart again. */
   refuse(bytes: Uint8Array): void;
-  /** Bytes and entries held now. */
-  size(): { readonly bytes: number; readonly entries: number };
+  /** Drops what is past its time (each call does; a timer calls it on an idle process too). */
+  sweep(): void;
+  /** Bytes of kept values, kept values, and notes of prefetches seen once or refused. */
+  size(): { readonly bytes: number; readonly values: number; readonly notes: number };
 }
 
-interface Entry {
+interface Kept {
   readonly at: number;
-  /** The bytes a value was parsed from; absent while only seen or refused. */
-  readonly bytes?: Buffer;
-  readonly value?: unknown;
-  readonly refused?: true;
+  readonly bytes: Buffer;
+  readonly value: unknown;
+}
+
+interface Note {
+  readonly at: number;
+  readonly refused: boolean;
 }
 
 const DEFAULT_MIN_BYTES = 2048;
-/** Entries kept for prefetches seen only once (a key and a time each), at most. */
-const MAX_SEEN = 4096;
+/** Notes kept of prefetches seen once or refused (a key and a time each), at most. */
+const MAX_NOTES = 4096;
 /** Bytes read for a key: the first and the last of them, and samples spread over the rest. */
 const KEY_EDGE = 512;
 const KEY_SAMPLES = 256;
@@ -82,64 +93,90 @@ function sameBytes(kept: Buffer, bytes: Uint8Array): boolean {
   return kept.length === bytes.length && kept.equals(bytes);
 }
 
+/** A copy in memory of its own: a small Buffer.from would hold a whole slab of Node's shared pool. */
+function ownCopy(bytes: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
+/** Drops the oldest entries (Map order is insertion order) while `over` holds, or they are past their time. */
+function dropOldest<T extends { readonly at: number }>(entries: Map<number, T>, at: number, ttlMs: number, over: () => boolean, dropped: (entry: T) => void): void {
+  for (const [key, entry] of entries) {
+    if (at - entry.at < ttlMs && !over()) return;
+    entries.delete(key);
+    dropped(entry);
+  }
+}
+
 export function createPrefetchCache(options: PrefetchCacheOptions): PrefetchCache {
   const { maxBytes, ttlMs, now } = options;
   const minBytes = options.minBytes ?? DEFAULT_MIN_BYTES;
-  // Insertion order is the order entries were made, so the oldest stand first.
-  const entries = new Map<number, Entry>();
+  // Values and notes apart, so prefetches seen once (every new chart) never push out the values kept.
+  const kept = new Map<number, Kept>();
+  const notes = new Map<number, Note>();
   let keptBytes = 0;
-  let seenEntries = 0;
 
-  const drop = (key: number, entry: Entry): void => {
-    entries.delete(key);
-    if (entry.bytes) keptBytes -= entry.bytes.length;
-    else if (!entry.refused) seenEntries -= 1;
+  const forget = (entry: Kept): void => {
+    keptBytes -= entry.bytes.length;
   };
-
-  /** Drops what is past its time, then the oldest while more than the bounds are held. */
   const trim = (at: number): void => {
-    for (const [key, entry] of entries) {
-      if (at - entry.at < ttlMs && keptBytes <= maxBytes && seenEntries <= MAX_SEEN && entries.size <= 2 * MAX_SEEN) break;
-      drop(key, entry);
-    }
+    dropOldest(kept, at, ttlMs, () => keptBytes > maxBytes, forget);
+    dropOldest(notes, at, ttlMs, () => notes.size > MAX_NOTES, () => undefined);
   };
-
-  const put = (key: number, entry: Entry): void => {
-    const old = entries.get(key);
-    if (old) drop(key, old);
-    entries.set(key, entry);
-    if (entry.bytes) keptBytes += entry.bytes.length;
-    else if (!entry.refused) seenEntries += 1;
-    trim(entry.at);
+  const note = (key: number, at: number, refused: boolean): void => {
+    notes.delete(key);
+    notes.set(key, { at, refused });
+    trim(at);
   };
 
   return {
     recall(bytes) {
-      if (bytes.length < minBytes) return NEW;
       const at = now();
       trim(at);
+      if (bytes.length < minBytes) return NEW;
       const key = keyOf(bytes);
-      const entry = entries.get(key);
-      if (!entry) {
-        put(key, { at });
+      const value = kept.get(key);
+      if (value) {
+        if (sameBytes(value.bytes, bytes)) return { kind: 'value', value: value.value };
+        // Another prefetch with the same key: the kept one gives way, and this one is noted as seen once.
+        kept.delete(key);
+        forget(value);
+      }
+      const known = notes.get(key);
+      if (!known) {
+        note(key, at, false);
         return NEW;
       }
-      if (entry.refused) return NEW;
-      if (!entry.bytes) return SEEN;
-      if (sameBytes(entry.bytes, bytes)) return { kind: 'value', value: entry.value };
-      // Another prefetch with the same key: it takes the place, as one seen once.
-      put(key, { at });
-      return NEW;
+      return known.refused ? NEW : SEEN;
     },
     keep(bytes, value) {
-      if (bytes.length < minBytes || bytes.length > maxBytes) return;
-      put(keyOf(bytes), { at: now(), bytes: Buffer.from(bytes), value });
+      const key = keyOf(bytes);
+      if (bytes.length < minBytes || bytes.length > maxBytes) {
+        note(key, now(), true);
+        return false;
+      }
+      const at = now();
+      notes.delete(key);
+      const old = kept.get(key);
+      if (old) {
+        kept.delete(key);
+        forget(old);
+      }
+      const copy = ownCopy(bytes);
+      kept.set(key, { at, bytes: copy, value });
+      keptBytes += copy.length;
+      trim(at);
+      return true;
     },
     refuse(bytes) {
-      put(keyOf(bytes), { at: now(), refused: true });
+      note(keyOf(bytes), now(), true);
+    },
+    sweep() {
+      trim(now());
     },
     size() {
-      return { bytes: keptBytes, entries: entries.size };
+      return { bytes: keptBytes, values: kept.size, notes: notes.size };
     },
   };
 }

@@ -19,6 +19,8 @@ import { buildTestApp, hookRequest, searchset, servicePath, stenosisCondition, t
 const app = buildTestApp();
 const PATH = servicePath('order-sign');
 const BODY = JSON.stringify(hookRequest('order-sign'));
+/** A spelling of the JSON type that only body-parser reads (a quoted charset). */
+const GENERAL_TYPE = 'application/json; charset="utf-8"';
 
 function codeOf(response: Answer): unknown {
   const outcome = expectOperationOutcome(response.body);
@@ -103,8 +105,10 @@ describe('the bodies clients send are read the same either way', () => {
     expect(cardTopics(await send(gzipSync(BODY), 'application/json', { 'Content-Encoding': 'gzip' }))).toEqual(['cervical-stenosis-massage']);
   });
 
-  it('reads a type spelled in capitals', async () => {
+  it('reads a type spelled in capitals, and one with a quoted charset', async () => {
     expect(cardTopics(await send(BODY, 'application/json; charset=UTF-8'))).toEqual(['cervical-stenosis-massage']);
+    expect(cardTopics(await send(BODY, 'Application/JSON'))).toEqual(['cervical-stenosis-massage']);
+    expect(cardTopics(await send(BODY, GENERAL_TYPE))).toEqual(['cervical-stenosis-massage']);
   });
 
   it('reads a chunked body without Content-Length', async () => {
@@ -146,14 +150,14 @@ describe('the bodies clients send are read the same either way', () => {
     const [before, after] = text.split('PLACEHOLDER');
     const bytes = Buffer.concat([Buffer.from(before ?? ''), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(after ?? '')]);
     const direct = await send(bytes);
-    const general = await send(bytes, 'application/json; charset=UTF-8');
+    const general = await send(bytes, GENERAL_TYPE);
     expect(cardTopics(direct)).toEqual(['cervical-stenosis-massage']);
     expect(cardTopics(general)).toEqual(cardTopics(direct));
   });
 });
 
 describe('the errors are the same either way', () => {
-  const spellings = ['application/json', 'application/json; charset=UTF-8'];
+  const spellings = ['application/json', GENERAL_TYPE];
 
   it.each(spellings)('answers 400 "not valid JSON" for a body that is a JSON string, number or null (%s)', async (type) => {
     for (const body of ['"order-sign"', '42', 'null', 'true']) {

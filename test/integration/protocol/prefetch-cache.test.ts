@@ -5,15 +5,39 @@
  * answered as by a service that parses each call whole; and the remembered value is still what
  * its bytes parse to, so no step of the evaluation changed what the next call will share.
  */
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Express } from 'express';
+import nock from 'nock';
 import request from 'supertest';
 import { createApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import { createPrefetchCache, type PrefetchCache } from '../../../src/http/prefetch-cache.js';
 import { createLogger } from '../../../src/logger.js';
+import { createMetrics } from '../../../src/ops/metrics.js';
 import { KNOWLEDGE, NOW, readFixture, readManifest } from '../clinical/support.js';
-import { SERVICE_IDS } from '../../helpers/requests.js';
+import { CPT } from '../clinical/policy-builders.js';
+import { FHIR_BASE, hookRequest, PATIENT_ID, patientResource, SERVICE_IDS, searchset, stenosisCondition } from '../../helpers/requests.js';
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const member of Object.values(value)) deepFreeze(member);
+}
+
+/**
+ * The cache under test, with every value it keeps frozen through: a step of the evaluation that
+ * wrote into a shared prefetch would throw (strict mode) and turn its answer into a 500.
+ */
+function freezingCache(): PrefetchCache {
+  const cache = createPrefetchCache({ maxBytes: 64 * 1024 * 1024, ttlMs: 3_600_000, now: () => NOW.getTime(), minBytes: 0 });
+  return {
+    ...cache,
+    keep(bytes, value) {
+      deepFreeze(value);
+      return cache.keep(bytes, value);
+    },
+  };
+}
 
 /** The app's clock; a test may move it. */
 const clock = { ms: NOW.getTime() };
@@ -41,7 +65,7 @@ let remembering: Express;
 beforeAll(() => {
   parsedWhole = appWith(undefined);
   // Every prefetch is remembered here, however small (the service's default leaves those under 2 KB).
-  cache = createPrefetchCache({ maxBytes: 64 * 1024 * 1024, ttlMs: 3_600_000, now: () => NOW.getTime(), minBytes: 0 });
+  cache = freezingCache();
   remembering = appWith(cache);
 });
 
@@ -102,5 +126,55 @@ describe('remembered prefetches (PREFETCH_CACHE_MB)', () => {
       const wanted = await answer(parsedWhole, fixture.hook, moved);
       expect({ file: fixture.file, ...(await answer(remembering, fixture.hook, moved)) }).toEqual({ file: fixture.file, ...wanted });
     }
+  });
+});
+
+describe('what a remembered prefetch is read with', () => {
+  beforeAll(() => {
+    nock.disableNetConnect();
+    nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+  });
+  afterAll(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+
+  it('reads the record again when its procedures come from a FHIR search, not from the prefetch', async () => {
+    const remembering = createApp({ config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), knowledge: KNOWLEDGE, logger: createLogger('silent'), prefetchCache: freezingCache() });
+    const whole = createApp({ config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PREFETCH_CACHE_MB: '0' }), knowledge: KNOWLEDGE, logger: createLogger('silent') });
+    // The prefetch has the Conditions and no procedures key: each call searches for the Procedures.
+    const text = JSON.stringify(hookRequest('order-sign', { prefetch: { patient: patientResource(), conditions: searchset([stenosisCondition()]) } }));
+    const decompression = {
+      resourceType: 'Procedure',
+      id: 'proc-decompression-1',
+      status: 'completed',
+      subject: { reference: `Patient/${PATIENT_ID}` },
+      code: { coding: [{ system: CPT, code: '63045' }] },
+      performedDateTime: '2024-06-01',
+    };
+    const cardIds = new Set<string>();
+    for (const procedures of [[], [], [], [decompression], [], [decompression]]) {
+      nock(FHIR_BASE).get('/Procedure').query(true).times(2).reply(200, searchset(procedures), { 'Content-Type': 'application/fhir+json' });
+      const wanted = await answer(whole, 'order-sign', text);
+      const got = await answer(remembering, 'order-sign', text);
+      expect({ procedures: procedures.length, ...got }).toEqual({ procedures: procedures.length, ...wanted });
+      const cards = (wanted.body as { cards?: Array<{ source: { topic: { code: string } } }> }).cards ?? [];
+      cardIds.add(cards.map((card) => card.source.topic.code).join(','));
+    }
+    // The decompression changes the card, so a record read kept across the searches would show.
+    expect(cardIds.size).toBe(2);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('counts each prefetch as parsed, kept or taken in cds_prefetch_parse_total', async () => {
+    const metrics = createMetrics();
+    const app = createApp({ config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), knowledge: KNOWLEDGE, logger: createLogger('silent'), metrics, prefetchCache: freezingCache() });
+    const fixture = fixtures.find((f) => f.hook === 'order-sign');
+    if (!fixture) throw new Error('no order-sign fixture');
+    const text = JSON.stringify(fixture.body);
+    for (let call = 0; call < 4; call += 1) expect((await answer(app, 'order-sign', text)).status).toBe(200);
+    const counted = await metrics.registry.getSingleMetric('cds_prefetch_parse_total')?.get();
+    const byOutcome = Object.fromEntries((counted?.values ?? []).map((v) => [String(v.labels['outcome']), v.value]));
+    expect(byOutcome).toEqual({ parsed: 1, kept: 1, taken: 2 });
   });
 });

@@ -118,6 +118,24 @@ function generatedTexts(): string[] {
   return texts;
 }
 
+describe('fitsAfterSpacing', () => {
+  it('tells a text that fits from one a character longer, however its spaces run', () => {
+    const spacings = [' ', '  ', '\t', ' \n ', '\u00a0', '\u3000 '];
+    for (const length of [SUMMARY_MAX - 1, SUMMARY_MAX, SUMMARY_MAX + 1]) {
+      for (const spacing of spacings) {
+        for (const words of [1, 2, 7, 20]) {
+          // `words` words of letters, single-spaced to exactly `length` characters, then spaced out.
+          const letters = length - (words - 1);
+          const sizes = Array.from({ length: words }, (_, i) => Math.floor(letters / words) + (i < letters % words ? 1 : 0));
+          const text = `${spacing}${sizes.map((size) => 'x'.repeat(size)).join(spacing)}${spacing}`;
+          expect(text.replace(/\s+/g, ' ').trim()).toHaveLength(length);
+          expect({ length, spacing, words, fits: fitsAfterSpacing(text, SUMMARY_MAX) }).toEqual({ length, spacing, words, fits: length <= SUMMARY_MAX });
+        }
+      }
+    }
+  });
+});
+
 describe('summaryName', () => {
   it('is inSentence whenever that fits a summary, and only a name that cannot fit is left out', () => {
     for (const text of generatedTexts()) {

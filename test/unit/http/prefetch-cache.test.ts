@@ -68,28 +68,47 @@ describe('createPrefetchCache', () => {
     const text = (n: number): string => prefetchText(`patient-${n}`, 3000);
     const one = bytesOf(text(1)).length;
     const cache = cacheAt({ ms: 0 }, { maxBytes: 3 * one });
-    for (let n = 1; n <= 5; n += 1) cache.keep(bytesOf(text(n)), n);
+    expect([1, 2, 3, 4, 5].map((n) => cache.keep(bytesOf(text(n)), n))).toEqual([true, true, true, true, true]);
     expect(cache.size().bytes).toBeLessThanOrEqual(3 * one);
     expect([1, 2, 3, 4, 5].map((n) => cache.recall(bytesOf(text(n))).kind)).toEqual(['new', 'new', 'value', 'value', 'value']);
     const big = cacheAt({ ms: 0 }, { maxBytes: one - 1 });
-    big.keep(bytesOf(text(1)), 1);
-    expect(big.size()).toEqual({ bytes: 0, entries: 0 });
+    expect(big.keep(bytesOf(text(1)), 1)).toBe(false);
+    expect(big.size()).toMatchObject({ bytes: 0, values: 0 });
+    // Not kept, so not tried apart again: the next calls parse it whole.
+    expect(big.recall(bytesOf(text(1))).kind).toBe('new');
   });
 
-  it('bounds what it notes of prefetches seen once', () => {
+  it('bounds what it notes of prefetches seen once, without pushing out the values kept', () => {
     const cache = cacheAt({ ms: 0 });
+    const hot = Array.from({ length: 10 }, (_, n) => bytesOf(prefetchText(`hot-${n}`, 2100)));
+    for (const bytes of hot) cache.keep(bytes, 'hot');
     for (let n = 0; n < 9_000; n += 1) cache.recall(bytesOf(prefetchText(`p${n}`, 2100)));
-    expect(cache.size().entries).toBeLessThanOrEqual(4096);
-    expect(cache.size().bytes).toBe(0);
+    expect(cache.size().notes).toBeLessThanOrEqual(4096);
+    expect(cache.size().values).toBe(10);
+    expect(hot.map((bytes) => cache.recall(bytes).kind)).toEqual(hot.map(() => 'value'));
+  });
+
+  it('drops values past their time at any call, a small prefetch or none, and at a sweep', () => {
+    const clock = { ms: 0 };
+    const cache = cacheAt(clock, { ttlMs: 1_000, minBytes: 2048 });
+    cache.keep(bytesOf(prefetchText('p1')), 'kept');
+    clock.ms = 2_000;
+    cache.recall(bytesOf('{}'));
+    expect(cache.size()).toEqual({ bytes: 0, values: 0, notes: 0 });
+    cache.keep(bytesOf(prefetchText('p2')), 'kept');
+    cache.recall(bytesOf(prefetchText('p3')));
+    clock.ms = 3_500;
+    cache.sweep();
+    expect(cache.size()).toEqual({ bytes: 0, values: 0, notes: 0 });
   });
 
   it('leaves small prefetches alone', () => {
     const cache = cacheAt({ ms: 0 }, { minBytes: 2048 });
     const small = bytesOf(prefetchText('p1', 100));
-    cache.keep(small, 'kept');
+    expect(cache.keep(small, 'kept')).toBe(false);
     expect(cache.recall(small).kind).toBe('new');
     expect(cache.recall(small).kind).toBe('new');
-    expect(cache.size().entries).toBe(0);
+    expect(cache.size().values).toBe(0);
   });
 
   it('once refused, treats those bytes as new (they are parsed whole) until their time is up', () => {
