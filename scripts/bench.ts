@@ -1,7 +1,7 @@
 /**
  * Benchmark of the order-sign service against bare Express, in one run, loopback only:
  *
- *   npm run bench                      full run, about four minutes
+ *   npm run bench                      full run, about five minutes
  *   npm run bench -- --quick           about two minutes
  *   npm run bench -- --profile DIR     CPU profile of the service under the 40-Condition load, summarised
  *
