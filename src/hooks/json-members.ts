@@ -61,6 +61,20 @@ function skipValue(bytes: Uint8Array, at: number): number {
   return i;
 }
 
+/** The index of a JSON text's closing brace when only white space follows it; -1 otherwise. */
+export function closingBrace(bytes: Uint8Array): number {
+  let at = bytes.length - 1;
+  while (at >= 0 && isJsonSpace(bytes[at])) at -= 1;
+  return bytes[at] === CLOSE_BRACE ? at : -1;
+}
+
+/** Where `bytes[from, to)` ends once the white space at its end is left out. */
+export function trimSpaceEnd(bytes: Uint8Array, from: number, to: number): number {
+  let end = to;
+  while (end > from && isJsonSpace(bytes[end - 1])) end -= 1;
+  return end;
+}
+
 /** Whether `bytes[start, end)` holds `byte` (without making a view of them). */
 function holds(bytes: Uint8Array, start: number, end: number, byte: number): boolean {
   for (let i = start; i < end; i += 1) if (bytes[i] === byte) return true;

@@ -1,10 +1,7 @@
-import { isJsonSpace } from '../fhir/json.js';
 import { CALL_MEMBERS, PREFETCH_MEMBER } from '../hooks/call-ids.js';
-import { leadingMembers, type LeadingMembers } from '../hooks/json-members.js';
+import { closingBrace, leadingMembers, trimSpaceEnd, type LeadingMembers } from '../hooks/json-members.js';
 import type { PrefetchParse } from '../ops/types.js';
 import type { PrefetchCache } from './prefetch-cache.js';
-
-const CLOSE_BRACE = 0x7d;
 
 /** A hook call's body as parsed, with where its members stand in the bytes (found on the way). */
 export interface CallBody {
@@ -13,22 +10,6 @@ export interface CallBody {
   readonly members: LeadingMembers | undefined;
   /** How the prefetch was read: taken as an earlier call parsed it, parsed apart and kept, or with the body. */
   readonly prefetch: PrefetchParse;
-}
-
-/**
- * The index of the object's closing brace when only white space follows it; -1 otherwise.
- */
-function closingBrace(bytes: Uint8Array): number {
-  let at = bytes.length - 1;
-  while (at >= 0 && isJsonSpace(bytes[at])) at -= 1;
-  return bytes[at] === CLOSE_BRACE ? at : -1;
-}
-
-/** The end of the value starting at `from`, when white space alone stands between it and `to`. */
-function trimEnd(bytes: Uint8Array, from: number, to: number): number {
-  let end = to;
-  while (end > from && isJsonSpace(bytes[end - 1])) end -= 1;
-  return end;
 }
 
 /**
@@ -47,7 +28,7 @@ export function parseCallBody(bytes: Buffer, cache: PrefetchCache | undefined, p
   const from = read.stopFrom;
   if (cache && members && from !== undefined) {
     const brace = closingBrace(bytes);
-    const end = brace > from ? trimEnd(bytes, from, brace) : -1;
+    const end = brace > from ? trimSpaceEnd(bytes, from, brace) : -1;
     if (end > from) {
       const prefetchBytes = bytes.subarray(from, end);
       const recalled = cache.recall(prefetchBytes);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { callIds } from '../../../src/hooks/call-ids.js';
-import { leadingMembers } from '../../../src/hooks/json-members.js';
+import { closingBrace, leadingMembers, trimSpaceEnd } from '../../../src/hooks/json-members.js';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -58,5 +58,21 @@ describe('callIds from the body as sent', () => {
     const first = callIds('secret', { ...call, raw })();
     expect(callIds('secret', { ...call, prefetch: { conditions: [1] }, raw: otherPrefetch })()).not.toBe(first);
     expect(callIds('secret', { ...call, context: { patientId: 'p2' }, raw: otherContext })()).not.toBe(first);
+  });
+});
+
+describe('closingBrace and trimSpaceEnd', () => {
+  it('find the closing brace behind trailing white space, and nothing when something else ends the text', () => {
+    expect(closingBrace(encode('{"a": 1} \r\n\t'))).toBe(7);
+    expect(closingBrace(encode('{"a": [1]}'))).toBe(9);
+    expect(closingBrace(encode('{"a": 1} x'))).toBe(-1);
+    expect(closingBrace(encode('[1]'))).toBe(-1);
+    expect(closingBrace(encode('   '))).toBe(-1);
+  });
+
+  it('leave out the white space at the end of a span, and no further than its start', () => {
+    const bytes = encode('{"p": {"x": 1}  \n }');
+    expect(trimSpaceEnd(bytes, 6, closingBrace(bytes))).toBe(14);
+    expect(trimSpaceEnd(encode('    '), 1, 4)).toBe(1);
   });
 });
