@@ -85,47 +85,42 @@ describe('remembered prefetches (PREFETCH_CACHE_MB)', () => {
     }
   });
 
-  it('answers pretty-printed calls, and calls with the prefetch first, as calls parsed whole', async () => {
-    for (const fixture of fixtures.slice(0, 40)) {
-      const body = fixture.body as Record<string, unknown>;
-      const { prefetch, ...rest } = body;
-      for (const text of [JSON.stringify(body, null, 2), JSON.stringify({ prefetch, ...rest })]) {
-        const wanted = await answer(parsedWhole, fixture.hook, text);
-        for (let call = 1; call <= 3; call += 1) expect({ file: fixture.file, call, ...(await answer(remembering, fixture.hook, text)) }).toEqual({ file: fixture.file, call, ...wanted });
-      }
+  it.each(fixtures.slice(0, 40).map((fixture) => ({ name: fixture.file, fixture })))('$name: pretty-printed, and with the prefetch first, answered as parsed whole', async ({ fixture }) => {
+    const body = fixture.body as Record<string, unknown>;
+    const { prefetch, ...rest } = body;
+    for (const text of [JSON.stringify(body, null, 2), JSON.stringify({ prefetch, ...rest })]) {
+      const wanted = await answer(parsedWhole, fixture.hook, text);
+      for (let call = 1; call <= 3; call += 1) expect({ call, ...(await answer(remembering, fixture.hook, text)) }).toEqual({ call, ...wanted });
     }
   });
 
-  it('reads a remembered prefetch again on another day', async () => {
+  it.each(fixtures.map((fixture) => ({ name: fixture.file, fixture })))('$name: a remembered prefetch is read again on another day', async ({ fixture }) => {
     const YEARS_20 = 20 * 365 * 86_400_000;
+    const text = JSON.stringify(fixture.body);
     try {
-      for (const fixture of fixtures) {
-        const text = JSON.stringify(fixture.body);
-        clock.ms = NOW.getTime();
-        for (let call = 1; call <= 3; call += 1) await answer(remembering, fixture.hook, text);
-        for (const when of [NOW.getTime() + YEARS_20, NOW.getTime() - YEARS_20]) {
-          clock.ms = when;
-          const wanted = await answer(parsedWhole, fixture.hook, text);
-          expect({ file: fixture.file, when, ...(await answer(remembering, fixture.hook, text)) }).toEqual({ file: fixture.file, when, ...wanted });
-        }
+      clock.ms = NOW.getTime();
+      for (let call = 1; call <= 3; call += 1) await answer(remembering, fixture.hook, text);
+      for (const when of [NOW.getTime() + YEARS_20, NOW.getTime() - YEARS_20]) {
+        clock.ms = when;
+        const wanted = await answer(parsedWhole, fixture.hook, text);
+        expect({ when, ...(await answer(remembering, fixture.hook, text)) }).toEqual({ when, ...wanted });
       }
     } finally {
       clock.ms = NOW.getTime();
     }
   });
 
-  it('reads a remembered prefetch again when the orders are for another patient', async () => {
-    for (const fixture of fixtures.filter((f) => f.hook === 'order-sign' || f.hook === 'order-select')) {
-      const body = fixture.body as { context: { patientId: string } } & Record<string, unknown>;
-      const text = JSON.stringify(body);
-      for (let call = 1; call <= 3; call += 1) await answer(remembering, fixture.hook, text);
-      // The same prefetch bytes; the context's patient and its draft orders' subjects are another's.
-      const context = JSON.stringify(body.context).split(`Patient/${body.context.patientId}"`).join('Patient/another-patient"').replace(`"patientId":"${body.context.patientId}"`, '"patientId":"another-patient"');
-      const moved = text.replace(JSON.stringify(body.context), context);
-      expect(moved).not.toBe(text);
-      const wanted = await answer(parsedWhole, fixture.hook, moved);
-      expect({ file: fixture.file, ...(await answer(remembering, fixture.hook, moved)) }).toEqual({ file: fixture.file, ...wanted });
-    }
+  const orderFixtures = fixtures.filter((f) => f.hook === 'order-sign' || f.hook === 'order-select');
+  it.each(orderFixtures.map((fixture) => ({ name: fixture.file, fixture })))('$name: a remembered prefetch is read again when the orders are for another patient', async ({ fixture }) => {
+    const body = fixture.body as { context: { patientId: string } } & Record<string, unknown>;
+    const text = JSON.stringify(body);
+    for (let call = 1; call <= 3; call += 1) await answer(remembering, fixture.hook, text);
+    // The same prefetch bytes; the context's patient and its draft orders' subjects are another's.
+    const context = JSON.stringify(body.context).split(`Patient/${body.context.patientId}"`).join('Patient/another-patient"').replace(`"patientId":"${body.context.patientId}"`, '"patientId":"another-patient"');
+    const moved = text.replace(JSON.stringify(body.context), context);
+    expect(moved).not.toBe(text);
+    const wanted = await answer(parsedWhole, fixture.hook, moved);
+    expect(await answer(remembering, fixture.hook, moved)).toEqual(wanted);
   });
 });
 
